@@ -1,0 +1,96 @@
+//! [`AppCore`]: what every service instance carries besides its own state, and
+//! [`AppCore::into_app`], which turns a service's API routes into the full application
+//! (infrastructure routes, JSON fallback, middleware stack, trailing-slash tolerance).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::routing::get;
+use tower::Layer;
+use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
+
+use crate::config::HttpSettings;
+use crate::health::Health;
+use crate::metrics::Metrics;
+use crate::middleware::{self, Auth, ClientRateLimiter, RequestContext, StackParts};
+use crate::openapi::OpenApiDoc;
+
+/// The complete application a binary serves and a test calls.
+pub type App = NormalizePath<Router>;
+
+/// Identity, settings, metrics and limiter of one service instance.
+#[derive(Clone)]
+pub struct AppCore {
+    pub name: &'static str,
+    pub version: &'static str,
+    pub settings: Arc<HttpSettings>,
+    pub metrics: Metrics,
+    limiter: Arc<ClientRateLimiter>,
+    auth: Arc<Auth>,
+}
+
+impl AppCore {
+    pub fn new(name: &'static str, version: &'static str, settings: HttpSettings) -> Self {
+        let limiter = Arc::new(ClientRateLimiter::new(
+            settings.rate_limit_max,
+            settings.rate_limit_window,
+            settings.trusted_proxies.clone(),
+        ));
+        let auth = Arc::new(Auth::new(settings.auth_tokens.clone()));
+        Self {
+            name,
+            version,
+            metrics: Metrics::new(name),
+            settings: Arc::new(settings),
+            limiter,
+            auth,
+        }
+    }
+
+    pub fn auth_enabled(&self) -> bool {
+        self.auth.enabled()
+    }
+
+    /// The full application around `api` (routes already given their state).
+    pub fn into_app(&self, api: Router, health: Health, openapi: OpenApiDoc) -> App {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            self.limiter.spawn_pruner();
+        }
+        let metrics = self.metrics.clone();
+        let (health_a, health_b, health_c) = (health.clone(), health.clone(), health);
+        let (json_doc, yaml_doc) = (openapi.clone(), openapi);
+        let infrastructure = Router::new()
+            .route(
+                "/health",
+                get(move || async move { health_a.health().await }),
+            )
+            .route("/healthz", get(move || async move { health_b.live() }))
+            .route("/ready", get(move || async move { health_c.ready().await }))
+            .route("/metrics", get(move || async move { metrics.render() }))
+            .route(
+                "/openapi.json",
+                get(move || async move { json_doc.json_response() }),
+            )
+            .route(
+                "/openapi.yaml",
+                get(move || async move { yaml_doc.yaml_response() }),
+            );
+        let router = api.merge(infrastructure).fallback(middleware::not_found);
+        let parts = StackParts {
+            context: Arc::new(RequestContext {
+                metrics: self.metrics.clone(),
+                log_level: self.settings.log_level,
+            }),
+            limiter: self.limiter.clone(),
+            auth: self.auth.clone(),
+        };
+        let router = middleware::apply_stack(router, &self.settings, &parts);
+        NormalizePathLayer::trim_trailing_slash().layer(router)
+    }
+}
+
+/// Lets tests drive an [`App`] without a socket (`tower::ServiceExt::oneshot`).
+pub fn request_builder() -> axum::http::request::Builder {
+    Request::builder()
+}

@@ -1,0 +1,290 @@
+//! The fleet's one error envelope (decision 3) and the request id it carries.
+//!
+//! `{"success":false,"error":S,"message":S,"code":CODE,"errors":[...],"requestId":ID}`:
+//! `error` and `message` hold the same readable sentence (the dashboard shows `error`),
+//! `errors` appears only for field-level failures and repeats `message` as `msg`, the
+//! express-validator key the dashboard reads. Internal details are logged, never sent.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+tokio::task_local! {
+    /// The correlation id of the request being served on this task.
+    static REQUEST_ID: Arc<str>;
+}
+
+/// Runs `fut` with `id` as the current request id (set by the correlation-id middleware).
+pub async fn with_request_id<F: Future>(id: Arc<str>, fut: F) -> F::Output {
+    REQUEST_ID.scope(id, fut).await
+}
+
+/// The correlation id of the current request, when called while serving one.
+pub fn current_request_id() -> Option<Arc<str>> {
+    REQUEST_ID.try_with(Arc::clone).ok()
+}
+
+/// One field-level validation failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+    pub code: String,
+}
+
+impl FieldError {
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An error on its way to a client.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    errors: Vec<FieldError>,
+    headers: HeaderMap,
+    cause: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            errors: Vec::new(),
+            headers: HeaderMap::new(),
+            cause: None,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub fn field_errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// Keeps the underlying cause for the log line (never for the client).
+    pub fn with_cause(mut self, cause: impl std::fmt::Display) -> Self {
+        self.cause = Some(cause.to_string());
+        self
+    }
+
+    /// 400 with field errors; the sentence names the first failing field.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let message = match errors.as_slice() {
+            [] => "Validation failed".to_string(),
+            [only] => format!("Validation failed: {}: {}", only.field, only.message),
+            [first, rest @ ..] => format!(
+                "Validation failed: {}: {} (and {} more)",
+                first.field,
+                first.message,
+                rest.len()
+            ),
+        };
+        Self::new(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", message).with_errors(errors)
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", message)
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "CONFLICT", message)
+    }
+
+    pub fn precondition_failed(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::PRECONDITION_FAILED,
+            "PRECONDITION_FAILED",
+            message,
+        )
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "Authentication required: send Authorization: Bearer <token> or X-API-Key",
+        )
+        .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
+    }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            format!("Request body is larger than the limit of {limit} bytes"),
+        )
+    }
+
+    pub fn unsupported_media_type(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            message,
+        )
+    }
+
+    /// 503: a dependency is down, or the server's own deadline passed.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVICE_UNAVAILABLE",
+            message,
+        )
+    }
+
+    /// 500 with a generic sentence; `cause` goes to the log with the request id.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            "Internal server error",
+        )
+        .with_cause(cause)
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Envelope<'a> {
+    success: bool,
+    error: &'a str,
+    message: &'a str,
+    code: &'a str,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: Vec<WireFieldError<'a>>,
+    request_id: &'a str,
+}
+
+#[derive(Serialize)]
+struct WireFieldError<'a> {
+    field: &'a str,
+    message: &'a str,
+    msg: &'a str,
+    code: &'a str,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let request_id = current_request_id().unwrap_or_else(|| Arc::from("-"));
+        if self.status.is_server_error() {
+            tracing::error!(
+                request_id = %request_id,
+                status = self.status.as_u16(),
+                code = self.code,
+                cause = self.cause.as_deref().unwrap_or(""),
+                "{}",
+                self.message
+            );
+        }
+        let envelope = Envelope {
+            success: false,
+            error: &self.message,
+            message: &self.message,
+            code: self.code,
+            errors: self
+                .errors
+                .iter()
+                .map(|e| WireFieldError {
+                    field: &e.field,
+                    message: &e.message,
+                    msg: &e.message,
+                    code: &e.code,
+                })
+                .collect(),
+            request_id: &request_id,
+        };
+        let mut response = (self.status, Json(envelope)).into_response();
+        response.headers_mut().extend(self.headers);
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    async fn body(error: ApiError) -> (StatusCode, serde_json::Value) {
+        let response = with_request_id(Arc::from("req-1"), async { error.into_response() }).await;
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        (status, serde_json::from_slice(&bytes).expect("json"))
+    }
+
+    #[tokio::test]
+    async fn envelope_has_every_key_and_msg_duplicates_message() {
+        let (status, json) = body(ApiError::validation(vec![FieldError::new(
+            "title",
+            "too_small",
+            "Title is required",
+        )]))
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "success": false,
+                "error": "Validation failed: title: Title is required",
+                "message": "Validation failed: title: Title is required",
+                "code": "VALIDATION_ERROR",
+                "errors": [{"field": "title", "message": "Title is required", "msg": "Title is required", "code": "too_small"}],
+                "requestId": "req-1"
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn internal_errors_hide_their_cause() {
+        let (status, json) = body(ApiError::internal("relation \"x\" does not exist")).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(json["error"], "Internal server error");
+        assert!(json.get("errors").is_none());
+        assert!(!json.to_string().contains("relation"));
+    }
+}

@@ -1,0 +1,30 @@
+//! The shared crate of the TradingSystem fleet: everything cross-cutting lives here once.
+//!
+//! A service binary reads as a sentence (config → telemetry → state → router → serve):
+//!
+//! * [`config`]: the env hierarchy of decision 7 and typed, all-errors-at-once parsing
+//!   that exits with status 78;
+//! * [`telemetry`]: text or JSON logs;
+//! * [`app::AppCore`]: metrics registry, rate limiter, auth and the full middleware
+//!   stack around a service's routes ([`middleware`]), plus `/health`, `/healthz`,
+//!   `/ready`, `/metrics` and `/openapi.{json,yaml}`;
+//! * [`error::ApiError`]: the one error envelope; [`extract`]: extractors that use it;
+//! * [`db`]: PostgreSQL or embedded SQLite by URL, migrations, TimescaleDB detection;
+//! * [`server`]: serving with graceful shutdown.
+
+pub mod app;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod metrics;
+pub mod middleware;
+pub mod openapi;
+pub mod routing;
+pub mod server;
+pub mod telemetry;
+pub mod time;
+
+pub use app::{App, AppCore};
+pub use error::{ApiError, FieldError};

@@ -1,0 +1,166 @@
+//! Optional bearer / API-key auth for mutating routes (decision 10), and the actor every
+//! audit row records.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use subtle::ConstantTimeEq;
+
+use crate::config::AuthToken;
+use crate::error::ApiError;
+
+/// Who made the request: a token's name when auth is on, else `X-User-Id` or `anonymous`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub name: String,
+    /// True when the name comes from a verified token rather than a client header.
+    pub authenticated: bool,
+}
+
+impl Actor {
+    pub fn anonymous() -> Self {
+        Self {
+            name: "anonymous".to_string(),
+            authenticated: false,
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Actor {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<Actor>()
+            .cloned()
+            .unwrap_or_else(Actor::anonymous))
+    }
+}
+
+/// The configured tokens; empty means auth is off.
+pub struct Auth {
+    tokens: Vec<AuthToken>,
+}
+
+impl Auth {
+    pub fn new(tokens: Vec<AuthToken>) -> Self {
+        Self { tokens }
+    }
+
+    pub fn enabled(&self) -> bool {
+        !self.tokens.is_empty()
+    }
+
+    /// The name of the token presented, comparing every configured token in constant time.
+    fn verify(&self, headers: &HeaderMap) -> Option<&str> {
+        let presented = presented_token(headers)?;
+        let mut found = None;
+        for candidate in &self.tokens {
+            if bool::from(candidate.token.as_bytes().ct_eq(presented.as_bytes())) {
+                found = Some(candidate.name.as_str());
+            }
+        }
+        found
+    }
+}
+
+fn presented_token(headers: &HeaderMap) -> Option<&str> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        });
+    bearer.or_else(|| {
+        headers
+            .get("x-api-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    })
+}
+
+pub fn is_mutating(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+pub async fn authenticate(State(auth): State<Arc<Auth>>, mut req: Request, next: Next) -> Response {
+    let actor = if auth.enabled() {
+        match auth.verify(req.headers()) {
+            Some(name) => Actor {
+                name: name.to_string(),
+                authenticated: true,
+            },
+            None if is_mutating(req.method()) => return ApiError::unauthorized().into_response(),
+            None => Actor::anonymous(),
+        }
+    } else {
+        req.headers()
+            .get("x-user-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && v.chars().count() <= 100)
+            .map(|name| Actor {
+                name: name.to_string(),
+                authenticated: false,
+            })
+            .unwrap_or_else(Actor::anonymous)
+    };
+    req.extensions_mut().insert(actor);
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn auth() -> Auth {
+        Auth::new(vec![
+            AuthToken {
+                name: "dashboard".into(),
+                token: "0123456789abcdef".into(),
+            },
+            AuthToken {
+                name: "ops".into(),
+                token: "fedcba9876543210".into(),
+            },
+        ])
+    }
+
+    fn headers(name: &str, value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            axum::http::HeaderName::from_bytes(name.as_bytes()).expect("name"),
+            value.parse().expect("value"),
+        );
+        h
+    }
+
+    #[test]
+    fn bearer_and_api_key_are_both_accepted() {
+        let a = auth();
+        assert_eq!(
+            a.verify(&headers("authorization", "Bearer 0123456789abcdef")),
+            Some("dashboard")
+        );
+        assert_eq!(
+            a.verify(&headers("authorization", "bearer fedcba9876543210")),
+            Some("ops")
+        );
+        assert_eq!(
+            a.verify(&headers("x-api-key", "fedcba9876543210")),
+            Some("ops")
+        );
+        assert_eq!(a.verify(&headers("authorization", "Bearer wrong")), None);
+        assert_eq!(
+            a.verify(&headers("authorization", "Basic 0123456789abcdef")),
+            None
+        );
+        assert_eq!(a.verify(&HeaderMap::new()), None);
+    }
+}

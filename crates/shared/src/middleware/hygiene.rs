@@ -1,0 +1,72 @@
+//! Small HTTP-hygiene pieces of the stack: the request deadline, JSON 404/405/500
+//! envelopes in place of axum's plain-text ones.
+
+use std::any::Any;
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+
+/// Ends a request that outlives its deadline with 503 (the server's own deadline passed;
+/// never 408, decision 3).
+pub async fn deadline(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::unavailable(format!(
+            "The request did not complete within the server's deadline of {} ms",
+            limit.as_millis()
+        ))
+        .into_response(),
+    }
+}
+
+/// Replaces axum's empty 405 with the envelope, keeping its `Allow` header.
+pub async fn method_not_allowed_envelope(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let response = next.run(req).await;
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED
+        || response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return response;
+    }
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let allowed = allow
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let mut error = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        format!("Method {method} is not allowed on {path} (allowed: {allowed})"),
+    );
+    if let Some(allow) = allow {
+        error = error.with_header(header::ALLOW, allow);
+    }
+    error.into_response()
+}
+
+/// The fallback for unknown paths.
+pub async fn not_found(req: Request) -> Response {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "ROUTE_NOT_FOUND",
+        format!("Cannot {} {}", req.method(), req.uri().path()),
+    )
+    .into_response()
+}
+
+/// A panicking handler becomes a generic 500; the payload goes to the log only.
+pub fn panic_response(payload: Box<dyn Any + Send + 'static>) -> Response {
+    let detail = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".to_string());
+    ApiError::internal(format!("handler panicked: {detail}")).into_response()
+}

@@ -1,0 +1,115 @@
+//! The middleware stack every service wears, outermost first:
+//! request context (correlation id, metrics, log line) → panic guard → CORS → security
+//! headers → compression → rate limit → auth → deadline → body limit → 405 envelope.
+
+mod auth;
+mod context;
+mod hygiene;
+mod rate_limit;
+
+pub use auth::{Actor, Auth, is_mutating};
+pub use context::{
+    CORRELATION_ID, CorrelationId, RequestContext, is_infrastructure_path, is_valid_correlation_id,
+};
+pub use hygiene::not_found;
+pub use rate_limit::ClientRateLimiter;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::config::{CorsOrigins, HttpSettings};
+
+/// Everything the stack needs from one app instance.
+pub struct StackParts {
+    pub context: Arc<RequestContext>,
+    pub limiter: Arc<ClientRateLimiter>,
+    pub auth: Arc<Auth>,
+}
+
+/// Wraps `router` (every route, and the fallback) in the fleet's stack.
+pub fn apply_stack(router: Router, settings: &HttpSettings, parts: &StackParts) -> Router {
+    use axum::middleware::{from_fn, from_fn_with_state};
+    router
+        .layer(from_fn(hygiene::method_not_allowed_envelope))
+        .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
+        .layer(from_fn_with_state(
+            settings.request_timeout,
+            hygiene::deadline,
+        ))
+        .layer(from_fn_with_state(parts.auth.clone(), auth::authenticate))
+        .layer(from_fn_with_state(
+            parts.limiter.clone(),
+            rate_limit::rate_limit,
+        ))
+        .layer(
+            CompressionLayer::new()
+                .gzip(true)
+                .br(true)
+                .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))),
+        )
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(cors(&settings.cors_origins))
+        .layer(CatchPanicLayer::custom(hygiene::panic_response))
+        .layer(from_fn_with_state(
+            parts.context.clone(),
+            context::request_context,
+        ))
+}
+
+/// The CORS policy of decision 12: `*` allows any origin without credentials; a list
+/// allows those origins with credentials.
+pub fn cors(origins: &CorsOrigins) -> CorsLayer {
+    let base = CorsLayer::new()
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            header::IF_MATCH,
+            header::ACCEPT,
+            HeaderName::from_static("x-api-key"),
+            HeaderName::from_static("x-user-id"),
+            CORRELATION_ID,
+        ])
+        .expose_headers([
+            header::ETAG,
+            CORRELATION_ID,
+            header::RETRY_AFTER,
+            HeaderName::from_static("ratelimit-limit"),
+            HeaderName::from_static("ratelimit-remaining"),
+            HeaderName::from_static("ratelimit-reset"),
+        ])
+        .max_age(Duration::from_secs(600));
+    match origins {
+        CorsOrigins::Any => base.allow_origin(AllowOrigin::any()),
+        CorsOrigins::List(list) => base
+            .allow_origin(AllowOrigin::list(list.iter().cloned()))
+            .allow_credentials(true),
+    }
+}
