@@ -6,8 +6,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::Request;
+use axum::response::Response;
 use axum::routing::get;
 use tower::Layer;
+use tower::util::{MapResponse, MapResponseLayer};
 use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 
 use crate::config::HttpSettings;
@@ -17,7 +19,7 @@ use crate::middleware::{self, Auth, ClientRateLimiter, RequestContext, StackPart
 use crate::openapi::OpenApiDoc;
 
 /// The complete application a binary serves and a test calls.
-pub type App = NormalizePath<Router>;
+pub type App = NormalizePath<MapResponse<Router, fn(Response) -> Response>>;
 
 /// Identity, settings, metrics and limiter of one service instance.
 #[derive(Clone)]
@@ -86,7 +88,11 @@ impl AppCore {
             auth: self.auth.clone(),
         };
         let router = middleware::apply_stack(router, &self.settings, &parts);
-        NormalizePathLayer::trim_trailing_slash().layer(router)
+        let with_405 = MapResponseLayer::new(
+            middleware::method_not_allowed_envelope as fn(Response) -> Response,
+        )
+        .layer(router);
+        NormalizePathLayer::trim_trailing_slash().layer(with_405)
     }
 }
 

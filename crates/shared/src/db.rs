@@ -97,12 +97,12 @@ impl Db {
         let pools = match Backend::from_url(url).ok_or(DbError::UnsupportedScheme)? {
             Backend::Postgres => {
                 let options = PgConnectOptions::from_str(url).map_err(DbError::Connect)?;
+                // Lazy: a database that is down at start-up makes the service unready,
+                // not dead; connections are opened as requests need them.
                 let pool = PgPoolOptions::new()
                     .max_connections(pool_size)
                     .acquire_timeout(CONNECT_TIMEOUT)
-                    .connect_with(options)
-                    .await
-                    .map_err(DbError::Connect)?;
+                    .connect_lazy_with(options);
                 Pools::Postgres(pool)
             }
             Backend::Sqlite => {

@@ -184,6 +184,20 @@ impl ApiError {
     }
 }
 
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for ApiError {}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Envelope<'a> {
@@ -204,9 +218,20 @@ struct WireFieldError<'a> {
     code: &'a str,
 }
 
+/// Renders `error` for a request whose id is known but no longer in scope.
+pub fn render_with_request_id(error: ApiError, request_id: Arc<str>) -> Response {
+    error.render(request_id)
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let request_id = current_request_id().unwrap_or_else(|| Arc::from("-"));
+        self.render(request_id)
+    }
+}
+
+impl ApiError {
+    fn render(self, request_id: Arc<str>) -> Response {
         if self.status.is_server_error() {
             tracing::error!(
                 request_id = %request_id,

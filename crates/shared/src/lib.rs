@@ -25,6 +25,7 @@ pub mod routing;
 pub mod server;
 pub mod telemetry;
 pub mod time;
+pub mod validate;
 
 pub use app::{App, AppCore};
 pub use error::{ApiError, FieldError};

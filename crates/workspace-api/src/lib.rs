@@ -1,1 +1,158 @@
-pub fn x() {}
+//! **workspace-api** (port 3200): work items on a kanban board, their categories, and the
+//! audit trail of every change.
+//!
+//! [`router`] builds the application that the binary serves and the tests call; it is
+//! the service's routes ([`api_routes`]) inside the fleet's shared stack. Storage is
+//! embedded SQLite by default and PostgreSQL/TimescaleDB when `WORKSPACE_DATABASE_URL`
+//! says so; the [`repo`] layer holds every SQL statement.
+
+pub mod cache;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod repo;
+pub mod routes;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use shared::db::{Backend, DatabaseCheck, Db, SchemaCheck};
+use shared::health::Health;
+use shared::openapi::OpenApiDoc;
+use shared::routing::RouteTable;
+use shared::{App, AppCore};
+use sqlx::migrate::Migrator;
+
+pub use config::Config;
+use repo::Store;
+
+pub const NAME: &str = "workspace-api";
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub static PG_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/workspace/postgres");
+pub static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/workspace/sqlite");
+pub const OPENAPI_YAML: &str = include_str!("../../../openapi/workspace-api.yaml");
+
+/// What every handler gets.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub list_cache: Arc<cache::ListCache>,
+    pub core: AppCore,
+}
+
+impl AppState {
+    /// Connects the database and brings its schema up to date (unless
+    /// `WORKSPACE_API_RUN_MIGRATIONS=false`). An unreachable PostgreSQL does not stop the
+    /// service: it starts, answers `/ready` with 503, and migrates once the database is up.
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let core = AppCore::new(NAME, VERSION, config.http.clone());
+        let db = Db::connect(
+            &config.database_url,
+            &config.root,
+            config.pool_size,
+            core.metrics.clone(),
+        )
+        .await
+        .context("opening the workspace database")?;
+        let store = Store::new(db);
+        if config.http.run_migrations {
+            match prepare_schema(&store).await {
+                Ok(()) => {}
+                Err(e) if store.db().backend() == Backend::Postgres => {
+                    tracing::warn!(error = %e, "database not ready; migrating in the background");
+                    tokio::spawn(retry_schema(store.clone()));
+                }
+                Err(e) => return Err(e).context("migrating the workspace database"),
+            }
+        }
+        Ok(Self {
+            store,
+            list_cache: Arc::default(),
+            core,
+        })
+    }
+}
+
+async fn prepare_schema(store: &Store) -> Result<(), shared::db::DbError> {
+    store
+        .db()
+        .migrate(&PG_MIGRATIONS, &SQLITE_MIGRATIONS)
+        .await?;
+    store.apply_timescale().await;
+    Ok(())
+}
+
+async fn retry_schema(store: Store) {
+    let mut delay = Duration::from_secs(1);
+    loop {
+        tokio::time::sleep(delay).await;
+        match prepare_schema(&store).await {
+            Ok(()) => {
+                tracing::info!("database schema ready");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in_s = delay.as_secs(), "database still not ready");
+                delay = (delay * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+}
+
+/// The service's own routes, with the table the OpenAPI test checks.
+pub fn api_routes() -> RouteTable<AppState> {
+    routes::items::routes()
+        .merge(routes::categories::routes())
+        .merge(routes::audit::routes())
+}
+
+/// The parsed OpenAPI document served at `/openapi.json` and `/openapi.yaml`.
+pub fn openapi() -> OpenApiDoc {
+    OpenApiDoc::from_yaml(OPENAPI_YAML)
+        .expect("openapi/workspace-api.yaml is valid YAML (checked by tests)")
+}
+
+/// The complete application: routes, health, metrics, OpenAPI, middleware stack.
+pub fn router(state: AppState) -> App {
+    let db = state.store.db().clone();
+    let health = Health::new(NAME, VERSION)
+        .with_check(Arc::new(DatabaseCheck(db.clone())))
+        .with_readiness(Arc::new(DatabaseCheck(db.clone())))
+        .with_readiness(Arc::new(SchemaCheck {
+            db,
+            postgres: &PG_MIGRATIONS,
+            sqlite: &SQLITE_MIGRATIONS,
+        }));
+    let core = state.core.clone();
+    let api = api_routes().into_router().with_state(state);
+    core.into_app(api, health, openapi())
+}
+
+/// Builds the state, serves until `shutdown`, drains, closes the pools.
+pub async fn serve(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let state = AppState::build(&config).await?;
+    let listener = shared::server::bind(config.http.port)
+        .await
+        .with_context(|| format!("binding port {}", config.http.port))?;
+    tracing::info!(
+        service = NAME,
+        port = config.http.port,
+        backend = state.store.db().backend().name(),
+        "listening"
+    );
+    shared::server::serve(
+        listener,
+        router(state.clone()),
+        shutdown,
+        config.http.shutdown_grace,
+    )
+    .await?;
+    state.store.db().close().await;
+    tracing::info!(service = NAME, "stopped");
+    Ok(())
+}

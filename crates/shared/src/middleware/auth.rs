@@ -42,6 +42,39 @@ impl<S: Send + Sync> FromRequestParts<S> for Actor {
     }
 }
 
+/// Who and where a request came from, as audit rows record it.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub actor: String,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Ok(actor) = Actor::from_request_parts(parts, state).await;
+        Ok(Self {
+            actor: actor.name,
+            ip_address: parts
+                .extensions
+                .get::<super::ClientIp>()
+                .map(|ip| ip.0.to_string()),
+            user_agent: parts
+                .headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|ua| ua.chars().take(500).collect()),
+            request_id: parts
+                .extensions
+                .get::<super::CorrelationId>()
+                .map(|id| id.0.to_string()),
+        })
+    }
+}
+
 /// The configured tokens; empty means auth is off.
 pub struct Auth {
     tokens: Vec<AuthToken>,

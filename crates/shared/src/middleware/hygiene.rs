@@ -24,31 +24,40 @@ pub async fn deadline(State(limit): State<Duration>, req: Request, next: Next) -
     }
 }
 
-/// Replaces axum's empty 405 with the envelope, keeping its `Allow` header.
-pub async fn method_not_allowed_envelope(req: Request, next: Next) -> Response {
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    let response = next.run(req).await;
+/// Replaces axum's empty 405 with the envelope, keeping its `Allow` header. It wraps the
+/// router from outside because axum adds `Allow` after the route's own middleware ran;
+/// the request id is read back from the response header the context middleware set.
+pub fn method_not_allowed_envelope(response: Response) -> Response {
     if response.status() != StatusCode::METHOD_NOT_ALLOWED
         || response.headers().contains_key(header::CONTENT_TYPE)
     {
         return response;
     }
-    let allow = response.headers().get(header::ALLOW).cloned();
-    let allowed = allow
-        .as_ref()
+    let (mut parts, _) = response.into_parts();
+    let allowed = parts
+        .headers
+        .get(header::ALLOW)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let mut error = ApiError::new(
+    let request_id = parts
+        .headers
+        .get(super::CORRELATION_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(std::sync::Arc::<str>::from);
+    let error = ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "METHOD_NOT_ALLOWED",
-        format!("Method {method} is not allowed on {path} (allowed: {allowed})"),
+        format!("Method not allowed here (allowed: {allowed})"),
     );
-    if let Some(allow) = allow {
-        error = error.with_header(header::ALLOW, allow);
-    }
-    error.into_response()
+    let body = match request_id {
+        Some(id) => crate::error::render_with_request_id(error, id),
+        None => error.into_response(),
+    };
+    let (body_parts, body) = body.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.extend(body_parts.headers);
+    Response::from_parts(parts, body)
 }
 
 /// The fallback for unknown paths.

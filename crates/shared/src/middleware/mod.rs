@@ -1,18 +1,19 @@
 //! The middleware stack every service wears, outermost first:
 //! request context (correlation id, metrics, log line) → panic guard → CORS → security
-//! headers → compression → rate limit → auth → deadline → body limit → 405 envelope.
+//! headers → compression → rate limit → auth → deadline → body limit. The 405 envelope
+//! wraps the router from outside (see [`method_not_allowed_envelope`]).
 
 mod auth;
 mod context;
 mod hygiene;
 mod rate_limit;
 
-pub use auth::{Actor, Auth, is_mutating};
+pub use auth::{Actor, Auth, RequestMeta, is_mutating};
 pub use context::{
     CORRELATION_ID, CorrelationId, RequestContext, is_infrastructure_path, is_valid_correlation_id,
 };
-pub use hygiene::not_found;
-pub use rate_limit::ClientRateLimiter;
+pub use hygiene::{method_not_allowed_envelope, not_found};
+pub use rate_limit::{ClientIp, ClientRateLimiter};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,9 +38,8 @@ pub struct StackParts {
 
 /// Wraps `router` (every route, and the fallback) in the fleet's stack.
 pub fn apply_stack(router: Router, settings: &HttpSettings, parts: &StackParts) -> Router {
-    use axum::middleware::{from_fn, from_fn_with_state};
+    use axum::middleware::from_fn_with_state;
     router
-        .layer(from_fn(hygiene::method_not_allowed_envelope))
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
         .layer(from_fn_with_state(
             settings.request_timeout,

@@ -29,6 +29,10 @@ const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remai
 const RATELIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
 const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 
+/// The client address the limiter settled on (the peer, or the forwarded client).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
 /// The limiter of one app instance.
 pub struct ClientRateLimiter {
     limiter: KeyedLimiter,
@@ -145,7 +149,7 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 
 pub async fn rate_limit(
     State(limiter): State<Arc<ClientRateLimiter>>,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Response {
     if is_infrastructure_path(req.uri().path()) {
@@ -157,6 +161,7 @@ pub async fn rate_limit(
         .map(|ConnectInfo(addr)| addr.ip().to_canonical())
         .unwrap_or(IpAddr::from([127, 0, 0, 1]));
     let client = limiter.client_ip(peer, req.headers());
+    req.extensions_mut().insert(ClientIp(client));
     match limiter.check(client) {
         Ok(remaining) => {
             let mut response = next.run(req).await;

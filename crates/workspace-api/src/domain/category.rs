@@ -1,0 +1,273 @@
+//! Categories: addressed by their slug `name` (which is also their `id`).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use shared::ApiError;
+use shared::validate::{Fields, is_hex_colour, is_slug};
+use validator::{Validate, ValidationError};
+
+pub const DEFAULT_COLOUR: &str = "#6B7280";
+
+/// The one shape every category route returns (the original's mutations returned raw rows).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Category {
+    pub id: String,
+    pub name: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub color: String,
+    pub icon: Option<String>,
+    pub display_order: i64,
+    pub is_active: bool,
+    #[serde(with = "shared::time::serde_millis")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "shared::time::serde_millis")]
+    pub updated_at: DateTime<Utc>,
+    pub created_by: Option<String>,
+}
+
+/// The rules on category fields, checked by `validator` once the types are right.
+#[derive(Debug, Clone, Default, Validate)]
+pub struct CategoryFields {
+    #[validate(
+        length(
+            min = 1,
+            max = 100,
+            code = "too_big",
+            message = "Category name must be 1-100 characters"
+        ),
+        custom(function = "slug")
+    )]
+    pub name: Option<String>,
+    #[validate(length(
+        min = 1,
+        max = 200,
+        code = "too_big",
+        message = "Display name must be 1-200 characters"
+    ))]
+    pub display_name: Option<String>,
+    #[validate(length(
+        max = 2000,
+        code = "too_big",
+        message = "Description must be at most 2000 characters"
+    ))]
+    pub description: Option<String>,
+    #[validate(custom(function = "colour"))]
+    pub color: Option<String>,
+    #[validate(length(
+        min = 1,
+        max = 50,
+        code = "too_big",
+        message = "Icon must be 1-50 characters"
+    ))]
+    pub icon: Option<String>,
+    #[validate(range(
+        min = 0,
+        max = 1_000_000,
+        code = "too_small",
+        message = "display_order must be an integer from 0 to 1000000"
+    ))]
+    pub display_order: Option<i64>,
+}
+
+const FIELD_ORDER: [&str; 6] = [
+    "name",
+    "display_name",
+    "description",
+    "color",
+    "icon",
+    "display_order",
+];
+
+fn slug(value: &str) -> Result<(), ValidationError> {
+    if is_slug(value) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("invalid_format").with_message(
+            "Category name must be lowercase letters, numbers, and hyphens only".into(),
+        ))
+    }
+}
+
+fn colour(value: &str) -> Result<(), ValidationError> {
+    if is_hex_colour(value) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("invalid_format")
+            .with_message("Color must be a hex colour like #6B7280".into()))
+    }
+}
+
+/// A validated create request.
+#[derive(Debug, Clone)]
+pub struct NewCategory {
+    pub name: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub color: String,
+    pub icon: Option<String>,
+    /// `None`: after the last one (max + 1). An explicit 0 is kept.
+    pub display_order: Option<i64>,
+    pub is_active: bool,
+}
+
+/// A validated update; `Some(None)` clears a nullable field.
+#[derive(Debug, Clone, Default)]
+pub struct CategoryPatch {
+    pub name: Option<String>,
+    pub display_name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub color: Option<String>,
+    pub icon: Option<Option<String>>,
+    pub display_order: Option<i64>,
+    pub is_active: Option<bool>,
+}
+
+impl CategoryPatch {
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.display_name.is_none()
+            && self.description.is_none()
+            && self.color.is_none()
+            && self.icon.is_none()
+            && self.display_order.is_none()
+            && self.is_active.is_none()
+    }
+}
+
+/// Reads the shared fields; blank descriptions and icons mean "none".
+fn read(
+    f: &mut Fields<'_>,
+) -> (
+    CategoryFields,
+    Option<Option<String>>,
+    Option<Option<String>>,
+    Option<bool>,
+) {
+    let name = f.optional_string("name").map(|s| s.trim().to_string());
+    let display_name = f
+        .optional_string("display_name")
+        .map(|s| s.trim().to_string());
+    let description = f.nullable_string("description").map(blank_to_none);
+    let color = f.optional_string("color").map(|s| s.trim().to_string());
+    let icon = f.nullable_string("icon").map(blank_to_none);
+    // `sort_order` is what the original server read; accepted as an alias.
+    let key = if f.has("display_order") {
+        "display_order"
+    } else {
+        "sort_order"
+    };
+    let display_order = f.optional_integer(key);
+    let is_active = f.optional_bool("is_active");
+    let fields = CategoryFields {
+        name,
+        display_name,
+        description: description.clone().flatten(),
+        color,
+        icon: icon.clone().flatten(),
+        display_order,
+    };
+    f.absorb(fields.validate(), &FIELD_ORDER);
+    (fields, description, icon, is_active)
+}
+
+fn blank_to_none(value: Option<String>) -> Option<String> {
+    value
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+impl NewCategory {
+    pub fn parse(body: &Map<String, Value>) -> Result<Self, ApiError> {
+        let mut f = Fields::new(body);
+        if !f.has("name") {
+            f.error("name", "invalid_type", "Category name is required");
+        }
+        let (fields, description, icon, is_active) = read(&mut f);
+        f.finish()?;
+        let name = fields.name.unwrap_or_default();
+        Ok(Self {
+            display_name: fields.display_name.unwrap_or_else(|| name.clone()),
+            name,
+            description: description.flatten(),
+            color: fields.color.unwrap_or_else(|| DEFAULT_COLOUR.to_string()),
+            icon: icon.flatten(),
+            display_order: fields.display_order,
+            is_active: is_active.unwrap_or(true),
+        })
+    }
+}
+
+impl CategoryPatch {
+    pub fn parse(body: &Map<String, Value>) -> Result<Self, ApiError> {
+        let mut f = Fields::new(body);
+        let (fields, description, icon, is_active) = read(&mut f);
+        f.finish()?;
+        Ok(Self {
+            name: fields.name,
+            display_name: fields.display_name,
+            description,
+            color: fields.color,
+            icon,
+            display_order: fields.display_order,
+            is_active,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().expect("object")
+    }
+
+    #[test]
+    fn create_defaults_match_the_original_tests_14_and_15() {
+        let c = NewCategory::parse(&obj(
+            json!({"name": "docs", "description": "d", "is_active": false}),
+        ))
+        .expect("valid");
+        assert_eq!(
+            (c.display_name.as_str(), c.color.as_str(), c.is_active),
+            ("docs", DEFAULT_COLOUR, false)
+        );
+        assert_eq!(c.display_order, None);
+        let c = NewCategory::parse(&obj(
+            json!({"name": "feature", "color": "#10b981", "display_order": 0}),
+        ))
+        .expect("valid");
+        assert_eq!((c.color.as_str(), c.display_order), ("#10b981", Some(0)));
+    }
+
+    #[test]
+    fn bad_fields_are_named_in_order() {
+        let e = NewCategory::parse(&obj(
+            json!({"name": "Com Espaco", "color": "red", "display_order": -1}),
+        ))
+        .expect_err("invalid");
+        let fields: Vec<&str> = e.field_errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["name", "color", "display_order"]);
+        let e = NewCategory::parse(&obj(json!({}))).expect_err("missing name");
+        assert_eq!(e.field_errors()[0].message, "Category name is required");
+    }
+
+    #[test]
+    fn patch_clears_nullable_fields() {
+        let p = CategoryPatch::parse(&obj(
+            json!({"description": null, "icon": "", "sort_order": 3}),
+        ))
+        .expect("valid");
+        assert_eq!(p.description, Some(None));
+        assert_eq!(p.icon, Some(None));
+        assert_eq!(p.display_order, Some(3));
+        assert!(
+            CategoryPatch::parse(&obj(json!({})))
+                .expect("valid")
+                .is_empty()
+        );
+    }
+}

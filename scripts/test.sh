@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The test command: formatting and lints, the whole workspace's tests against embedded
+# SQLite and a throwaway PostgreSQL cluster (started here, stopped on exit whatever
+# happens), then schema-based fuzzing of the running service against its OpenAPI spec.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+# shellcheck source=scripts/lib/postgres.sh
+source scripts/lib/postgres.sh
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "==> cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+pg_start
+
+echo "==> tests (SQLite and PostgreSQL)"
+if command -v cargo-nextest >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast --failure-output final
+else
+  cargo test --workspace --no-fail-fast
+fi
+
+echo "==> contract fuzzing (schemathesis)"
+scripts/fuzz.sh
