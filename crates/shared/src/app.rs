@@ -60,6 +60,7 @@ impl AppCore {
             self.limiter.spawn_pruner();
         }
         let metrics = self.metrics.clone();
+        let health = Arc::new(health);
         let (health_a, health_b, health_c) = (health.clone(), health.clone(), health);
         let (json_doc, yaml_doc) = (openapi.clone(), openapi);
         let infrastructure = Router::new()
@@ -87,7 +88,10 @@ impl AppCore {
             limiter: self.limiter.clone(),
             auth: self.auth.clone(),
         };
-        let router = middleware::apply_stack(router, &self.settings, &parts);
+        // `with_state(())` turns every handler into a ready route now; served through our
+        // own wrappers, a stateless router would otherwise rebuild the handler and its
+        // whole layer stack on every request.
+        let router = middleware::apply_stack(router, &self.settings, &parts).with_state(());
         let with_405 = MapResponseLayer::new(
             middleware::method_not_allowed_envelope as fn(Response) -> Response,
         )

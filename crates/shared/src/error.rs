@@ -49,9 +49,12 @@ impl FieldError {
     }
 }
 
-/// An error on its way to a client.
+/// An error on its way to a client (boxed: errors travel in `Result`s on every path).
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
     status: StatusCode,
     code: &'static str,
     message: String,
@@ -62,45 +65,45 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(Inner {
             status,
             code,
             message: message.into(),
             errors: Vec::new(),
             headers: HeaderMap::new(),
             cause: None,
-        }
+        }))
     }
 
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     pub fn code(&self) -> &'static str {
-        self.code
+        self.0.code
     }
 
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     pub fn field_errors(&self) -> &[FieldError] {
-        &self.errors
+        &self.0.errors
     }
 
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
-        self.errors = errors;
+        self.0.errors = errors;
         self
     }
 
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.insert(name, value);
+        self.0.headers.insert(name, value);
         self
     }
 
     /// Keeps the underlying cause for the log line (never for the client).
     pub fn with_cause(mut self, cause: impl std::fmt::Display) -> Self {
-        self.cause = Some(cause.to_string());
+        self.0.cause = Some(cause.to_string());
         self
     }
 
@@ -189,9 +192,9 @@ impl std::fmt::Display for ApiError {
         write!(
             f,
             "{} {}: {}",
-            self.status.as_u16(),
-            self.code,
-            self.message
+            self.0.status.as_u16(),
+            self.0.code,
+            self.0.message
         )
     }
 }
@@ -232,22 +235,23 @@ impl IntoResponse for ApiError {
 
 impl ApiError {
     fn render(self, request_id: Arc<str>) -> Response {
-        if self.status.is_server_error() {
+        let this = *self.0;
+        if this.status.is_server_error() {
             tracing::error!(
                 request_id = %request_id,
-                status = self.status.as_u16(),
-                code = self.code,
-                cause = self.cause.as_deref().unwrap_or(""),
+                status = this.status.as_u16(),
+                code = this.code,
+                cause = this.cause.as_deref().unwrap_or(""),
                 "{}",
-                self.message
+                this.message
             );
         }
         let envelope = Envelope {
             success: false,
-            error: &self.message,
-            message: &self.message,
-            code: self.code,
-            errors: self
+            error: &this.message,
+            message: &this.message,
+            code: this.code,
+            errors: this
                 .errors
                 .iter()
                 .map(|e| WireFieldError {
@@ -259,8 +263,8 @@ impl ApiError {
                 .collect(),
             request_id: &request_id,
         };
-        let mut response = (self.status, Json(envelope)).into_response();
-        response.headers_mut().extend(self.headers);
+        let mut response = (this.status, Json(envelope)).into_response();
+        response.headers_mut().extend(this.headers);
         response
     }
 }

@@ -28,4 +28,9 @@ pub mod time;
 pub mod validate;
 
 pub use app::{App, AppCore};
+
+// mimalloc for every binary of the fleet: the request path allocates small, short-lived
+// objects on every worker thread, where glibc malloc showed up as ~10% of CPU under load.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub use error::{ApiError, FieldError};

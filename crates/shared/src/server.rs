@@ -51,6 +51,37 @@ fn flatten(result: Result<std::io::Result<()>, tokio::task::JoinError>) -> std::
     result.map_err(std::io::Error::other)?
 }
 
+/// The body of every service binary's `main` once its config is parsed: telemetry for
+/// `log_targets`, the env files' warnings, a runtime, then `serve` until a signal.
+pub fn run_main<Fut>(
+    env: &crate::config::Env,
+    format: crate::config::LogFormat,
+    log_targets: &[(&str, tracing::level_filters::LevelFilter)],
+    serve: impl FnOnce() -> Fut,
+) -> std::process::ExitCode
+where
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    crate::telemetry::init(format, log_targets);
+    for warning in env.warnings() {
+        tracing::warn!("{warning}");
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// Resolves on SIGTERM or SIGINT.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

@@ -1,13 +1,9 @@
 //! Optional bearer / API-key auth for mutating routes (decision 10), and the actor every
 //! audit row records.
 
-use std::sync::Arc;
-
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 
 use crate::config::AuthToken;
@@ -122,30 +118,34 @@ pub fn is_mutating(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-pub async fn authenticate(State(auth): State<Arc<Auth>>, mut req: Request, next: Next) -> Response {
-    let actor = if auth.enabled() {
-        match auth.verify(req.headers()) {
-            Some(name) => Actor {
-                name: name.to_string(),
-                authenticated: true,
-            },
-            None if is_mutating(req.method()) => return ApiError::unauthorized().into_response(),
-            None => Actor::anonymous(),
-        }
-    } else {
-        req.headers()
-            .get("x-user-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty() && v.chars().count() <= 100)
-            .map(|name| Actor {
-                name: name.to_string(),
-                authenticated: false,
-            })
-            .unwrap_or_else(Actor::anonymous)
-    };
-    req.extensions_mut().insert(actor);
-    next.run(req).await
+impl Auth {
+    /// Records the [`Actor`] of `req`; `Err(401)` for a mutating request without a known
+    /// token when auth is on.
+    pub fn admit(&self, req: &mut Request) -> Result<(), ApiError> {
+        let actor = if self.enabled() {
+            match self.verify(req.headers()) {
+                Some(name) => Actor {
+                    name: name.to_string(),
+                    authenticated: true,
+                },
+                None if is_mutating(req.method()) => return Err(ApiError::unauthorized()),
+                None => Actor::anonymous(),
+            }
+        } else {
+            req.headers()
+                .get("x-user-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty() && v.chars().count() <= 100)
+                .map(|name| Actor {
+                    name: name.to_string(),
+                    authenticated: false,
+                })
+                .unwrap_or_else(Actor::anonymous)
+        };
+        req.extensions_mut().insert(actor);
+        Ok(())
+    }
 }
 
 #[cfg(test)]

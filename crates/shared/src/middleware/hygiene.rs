@@ -1,28 +1,13 @@
-//! Small HTTP-hygiene pieces of the stack: the request deadline, JSON 404/405/500
+//! Small HTTP-hygiene pieces of the stack: JSON 404/405/500
 //! envelopes in place of axum's plain-text ones.
 
 use std::any::Any;
-use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
-
-/// Ends a request that outlives its deadline with 503 (the server's own deadline passed;
-/// never 408, decision 3).
-pub async fn deadline(State(limit): State<Duration>, req: Request, next: Next) -> Response {
-    match tokio::time::timeout(limit, next.run(req)).await {
-        Ok(response) => response,
-        Err(_) => ApiError::unavailable(format!(
-            "The request did not complete within the server's deadline of {} ms",
-            limit.as_millis()
-        ))
-        .into_response(),
-    }
-}
 
 /// Replaces axum's empty 405 with the envelope, keeping its `Allow` header. It wraps the
 /// router from outside because axum adds `Allow` after the route's own middleware ran;

@@ -1,31 +1,34 @@
 //! The middleware stack every service wears, outermost first:
-//! request context (correlation id, metrics, log line) → panic guard → CORS → security
-//! headers → compression → rate limit → auth → deadline → body limit. The 405 envelope
+//! request context (correlation id, metrics, log line, security headers) → panic guard →
+//! CORS → compression → gate (rate limit, auth, deadline) → body limit. The 405 envelope
 //! wraps the router from outside (see [`method_not_allowed_envelope`]).
 
 mod auth;
 mod context;
+mod gate;
 mod hygiene;
 mod rate_limit;
 
 pub use auth::{Actor, Auth, RequestMeta, is_mutating};
 pub use context::{
-    CORRELATION_ID, CorrelationId, RequestContext, is_infrastructure_path, is_valid_correlation_id,
+    CORRELATION_ID, CorrelationId, RequestContext, RequestContextLayer, is_infrastructure_path,
+    is_valid_correlation_id,
 };
+pub use gate::GateLayer;
 pub use hygiene::{method_not_allowed_envelope, not_found};
-pub use rate_limit::{ClientIp, ClientRateLimiter};
+pub use rate_limit::{ClientIp, ClientRateLimiter, RateLimitHeaders};
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::http::{HeaderName, Method, header};
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::config::{CorsOrigins, HttpSettings};
 
@@ -36,44 +39,28 @@ pub struct StackParts {
     pub auth: Arc<Auth>,
 }
 
-/// Wraps `router` (every route, and the fallback) in the fleet's stack.
+/// Wraps `router` (every route, and the fallback) in the fleet's stack. The layers are
+/// composed once with a `ServiceBuilder` (outermost first) and applied in one
+/// `Router::layer` call: each separate call would box every route again, and a request
+/// would pay one allocation per level.
 pub fn apply_stack(router: Router, settings: &HttpSettings, parts: &StackParts) -> Router {
-    use axum::middleware::from_fn_with_state;
-    router
-        .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
-        .layer(from_fn_with_state(
-            settings.request_timeout,
-            hygiene::deadline,
-        ))
-        .layer(from_fn_with_state(parts.auth.clone(), auth::authenticate))
-        .layer(from_fn_with_state(
-            parts.limiter.clone(),
-            rate_limit::rate_limit,
-        ))
+    let stack = ServiceBuilder::new()
+        .layer(RequestContextLayer(parts.context.clone()))
+        .layer(CatchPanicLayer::custom(hygiene::panic_response))
+        .layer(cors(&settings.cors_origins))
         .layer(
             CompressionLayer::new()
                 .gzip(true)
                 .br(true)
                 .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))),
         )
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
-        .layer(cors(&settings.cors_origins))
-        .layer(CatchPanicLayer::custom(hygiene::panic_response))
-        .layer(from_fn_with_state(
-            parts.context.clone(),
-            context::request_context,
-        ))
+        .layer(GateLayer {
+            limiter: parts.limiter.clone(),
+            auth: parts.auth.clone(),
+            deadline: settings.request_timeout,
+        })
+        .layer(DefaultBodyLimit::max(settings.body_limit_bytes));
+    router.layer(stack)
 }
 
 /// The CORS policy of decision 12: `*` allows any origin without credentials; a list

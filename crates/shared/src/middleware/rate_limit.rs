@@ -8,10 +8,8 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
@@ -32,6 +30,9 @@ const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy")
 /// The client address the limiter settled on (the peer, or the forwarded client).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);
+
+/// `RateLimit-Policy`, `-Limit`, `-Remaining`, `-Reset` for one response.
+pub type RateLimitHeaders = [(HeaderName, HeaderValue); 4];
 
 /// The limiter of one app instance.
 pub struct ClientRateLimiter {
@@ -123,7 +124,7 @@ impl ClientRateLimiter {
         }
     }
 
-    fn headers(&self, remaining: u32, reset_secs: u64) -> [(HeaderName, HeaderValue); 4] {
+    fn headers(&self, remaining: u32, reset_secs: u64) -> RateLimitHeaders {
         [
             (RATELIMIT_POLICY, self.policy.clone()),
             (RATELIMIT_LIMIT, HeaderValue::from(self.max)),
@@ -147,43 +148,36 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
         .map(|ip| ip.to_canonical())
 }
 
-pub async fn rate_limit(
-    State(limiter): State<Arc<ClientRateLimiter>>,
-    mut req: Request,
-    next: Next,
-) -> Response {
-    if is_infrastructure_path(req.uri().path()) {
-        return next.run(req).await;
-    }
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_canonical())
-        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-    let client = limiter.client_ip(peer, req.headers());
-    req.extensions_mut().insert(ClientIp(client));
-    match limiter.check(client) {
-        Ok(remaining) => {
-            let mut response = next.run(req).await;
-            let reset = limiter.reset_after(remaining);
-            response
-                .headers_mut()
-                .extend(limiter.headers(remaining, reset));
-            response
+impl ClientRateLimiter {
+    /// Applies the limit to `req`: `Ok(Some(headers))` for the response when admitted,
+    /// `Ok(None)` for exempt paths, `Err(429 with Retry-After and RateLimit-*)` when over
+    /// the limit. Records the client address as a [`ClientIp`] extension.
+    pub fn admit(&self, req: &mut Request) -> Result<Option<RateLimitHeaders>, ApiError> {
+        if is_infrastructure_path(req.uri().path()) {
+            return Ok(None);
         }
-        Err(retry_after) => {
-            let retry_after = retry_after.max(1);
-            let mut response = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "RATE_LIMITED",
-                format!("Too many requests, please retry in {retry_after} seconds"),
-            )
-            .with_header(header::RETRY_AFTER, HeaderValue::from(retry_after))
-            .into_response();
-            response
-                .headers_mut()
-                .extend(limiter.headers(0, limiter.reset_after(0)));
-            response
+        let peer = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_canonical())
+            .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        let client = self.client_ip(peer, req.headers());
+        req.extensions_mut().insert(ClientIp(client));
+        match self.check(client) {
+            Ok(remaining) => Ok(Some(self.headers(remaining, self.reset_after(remaining)))),
+            Err(retry_after) => {
+                let retry_after = retry_after.max(1);
+                let error = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "RATE_LIMITED",
+                    format!("Too many requests, please retry in {retry_after} seconds"),
+                )
+                .with_header(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                Err(self
+                    .headers(0, self.reset_after(0))
+                    .into_iter()
+                    .fold(error, |error, (name, value)| error.with_header(name, value)))
+            }
         }
     }
 }

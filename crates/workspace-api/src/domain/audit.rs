@@ -94,13 +94,7 @@ impl AuditEntry {
             (None, _) => Action::Created,
             (_, None) => Action::Deleted,
             // A drag between kanban columns: only the status moved.
-            _ if changed_fields
-                .iter()
-                .all(|f| f == "status" || IGNORED.contains(&f.as_str()))
-                && changed_fields.iter().any(|f| f == "status") =>
-            {
-                Action::StatusChanged
-            }
+            _ if changed_fields == ["status"] => Action::StatusChanged,
             _ => Action::Updated,
         };
         Self {
@@ -121,9 +115,9 @@ impl AuditEntry {
 }
 
 /// Server-maintained stamps that change with every write and say nothing on their own.
-const IGNORED: [&str; 3] = ["updatedAt", "updatedBy", "updated_at"];
+const STAMPS: [&str; 3] = ["updatedAt", "updatedBy", "updated_at"];
 
-/// The top-level keys whose values differ between the two images (sorted).
+/// The top-level keys whose values differ between the two images (sorted), stamps aside.
 fn changed_fields(old: Option<&Value>, new: Option<&Value>) -> Vec<String> {
     let (Some(Value::Object(old)), Some(Value::Object(new))) = (old, new) else {
         return Vec::new();
@@ -131,7 +125,7 @@ fn changed_fields(old: Option<&Value>, new: Option<&Value>) -> Vec<String> {
     let mut keys: Vec<String> = old
         .keys()
         .chain(new.keys())
-        .filter(|k| old.get(*k) != new.get(*k))
+        .filter(|k| !STAMPS.contains(&k.as_str()) && old.get(*k) != new.get(*k))
         .cloned()
         .collect();
     keys.sort();
@@ -161,7 +155,7 @@ mod tests {
             now,
         );
         assert_eq!(moved.action, Action::StatusChanged);
-        assert_eq!(moved.changed_fields, ["status", "updatedAt"]);
+        assert_eq!(moved.changed_fields, ["status"]);
         let edited = AuditEntry::record(
             EntityType::Item,
             "1",

@@ -136,15 +136,17 @@ impl CategoryPatch {
     }
 }
 
+/// What [`read`] found: the validated fields, plus the nullable ones as sent
+/// (`Some(None)` = explicit `null`) and the flag.
+struct Read {
+    fields: CategoryFields,
+    description: Option<Option<String>>,
+    icon: Option<Option<String>>,
+    is_active: Option<bool>,
+}
+
 /// Reads the shared fields; blank descriptions and icons mean "none".
-fn read(
-    f: &mut Fields<'_>,
-) -> (
-    CategoryFields,
-    Option<Option<String>>,
-    Option<Option<String>>,
-    Option<bool>,
-) {
+fn read(f: &mut Fields<'_>) -> Read {
     let name = f.optional_string("name").map(|s| s.trim().to_string());
     let display_name = f
         .optional_string("display_name")
@@ -169,7 +171,12 @@ fn read(
         display_order,
     };
     f.absorb(fields.validate(), &FIELD_ORDER);
-    (fields, description, icon, is_active)
+    Read {
+        fields,
+        description,
+        icon,
+        is_active,
+    }
 }
 
 fn blank_to_none(value: Option<String>) -> Option<String> {
@@ -184,7 +191,12 @@ impl NewCategory {
         if !f.has("name") {
             f.error("name", "invalid_type", "Category name is required");
         }
-        let (fields, description, icon, is_active) = read(&mut f);
+        let Read {
+            fields,
+            description,
+            icon,
+            is_active,
+        } = read(&mut f);
         f.finish()?;
         let name = fields.name.unwrap_or_default();
         Ok(Self {
@@ -202,7 +214,12 @@ impl NewCategory {
 impl CategoryPatch {
     pub fn parse(body: &Map<String, Value>) -> Result<Self, ApiError> {
         let mut f = Fields::new(body);
-        let (fields, description, icon, is_active) = read(&mut f);
+        let Read {
+            fields,
+            description,
+            icon,
+            is_active,
+        } = read(&mut f);
         f.finish()?;
         Ok(Self {
             name: fields.name,

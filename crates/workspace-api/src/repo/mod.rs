@@ -100,10 +100,7 @@ impl IfMatch {
     fn admits(&self, item: &Item) -> bool {
         match self {
             IfMatch::Any => true,
-            IfMatch::Tags(tags) => {
-                let current = item.etag();
-                tags.iter().any(|t| *t == current)
-            }
+            IfMatch::Tags(tags) => tags.contains(&item.etag()),
         }
     }
 }

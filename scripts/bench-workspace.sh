@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# workspace-api under load (not a test): GET /api/items with 100 items, GET /health, a
+# create/update mix, at 50 connections, on SQLite and on PostgreSQL; plus a bare axum
+# handler measured in the same run as the ceiling. Prints req/s, p50/p99, RSS, start-to-ready.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+source scripts/lib/bench.sh
+source scripts/lib/postgres.sh
+bench_require_wrk
+
+echo "==> building release binaries"
+cargo build --release --quiet -p workspace-api
+cargo build --release --quiet -p shared --example bare_axum
+BIN=target/release/workspace-api
+WORK=$(mktemp -d /tmp/tradingsystem-bench.XXXXXX)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+  pg_stop
+}
+trap cleanup EXIT
+
+cat >"$WORK/mix.lua" <<'LUA'
+-- Alternates creating an item and updating the seeded one.
+local n = 0
+request = function()
+  n = n + 1
+  if n % 2 == 0 then
+    return wrk.format("POST", "/api/items", {["Content-Type"] = "application/json"},
+      '{"title":"bench ' .. n .. '","description":"load","category":"dashboard","priority":"low","tags":["bench"]}')
+  else
+    return wrk.format("PUT", "/api/items/" .. os.getenv("ITEM_ID"), {["Content-Type"] = "application/json"},
+      '{"status":"review","title":"updated ' .. n .. '"}')
+  end
+end
+LUA
+
+# ceiling: the bare axum handler
+CEIL_PORT=$(bench_free_port)
+PORT=$CEIL_PORT target/release/examples/bare_axum >/dev/null 2>&1 &
+PIDS+=($!)
+wait_ready "http://127.0.0.1:$CEIL_PORT/healthz" >/dev/null
+echo
+echo "== ceiling: bare axum handler (no middleware)"
+CEILING_LINE=$(run_wrk "bare axum /healthz" "http://127.0.0.1:$CEIL_PORT/healthz")
+echo "$CEILING_LINE"
+
+bench_backend() {
+  local name=$1 url=$2
+  local port
+  port=$(bench_free_port)
+  local started
+  env -i PATH="$PATH" TRADINGSYSTEM_ROOT="$WORK" WORKSPACE_DATABASE_URL="$url" WORKSPACE_API_PORT="$port" \
+    RATE_LIMIT_MAX=1000000 "$BIN" >"$WORK/$name.log" 2>&1 &
+  local pid=$!
+  PIDS+=($pid)
+  started=$(wait_ready "http://127.0.0.1:$port/ready")
+  sleep 0.5
+  local idle
+  idle=$(rss_mib "$pid")
+  for i in $(seq 1 100); do
+    curl -fs -o /dev/null -X POST "http://127.0.0.1:$port/api/items" -H 'content-type: application/json' \
+      -d "{\"title\":\"Item $i of the benchmark board\",\"description\":\"A realistic description of work item number $i, long enough to matter.\",\"category\":\"dashboard\",\"priority\":\"medium\",\"tags\":[\"bench\",\"load\"]}"
+  done
+  echo
+  echo "== $name (start to ready ${started} ms, idle RSS ${idle} MiB, $(curl -fs "http://127.0.0.1:$port/api/items?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])') items, $(curl -fs "http://127.0.0.1:$port/api/items" | wc -c) bytes per list)"
+  run_wrk "$name GET /api/items (100 items)" "http://127.0.0.1:$port/api/items"
+  run_wrk "$name GET /health" "http://127.0.0.1:$port/health"
+  run_wrk "$name GET /healthz (full stack)" "http://127.0.0.1:$port/healthz"
+  local item_id
+  item_id=$(curl -fs "http://127.0.0.1:$port/api/items?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')
+  ITEM_ID=$item_id run_wrk "$name create/update mix" "http://127.0.0.1:$port" -s "$WORK/mix.lua"
+  echo "$name RSS after load: $(rss_mib "$pid") MiB"
+  kill "$pid"
+}
+
+bench_backend sqlite "sqlite://$WORK/bench.db"
+pg_start >/dev/null
+bench_backend postgresql "$TEST_DATABASE_URL"
