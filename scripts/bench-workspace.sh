@@ -52,12 +52,14 @@ bench_backend() {
   local name=$1 url=$2
   local port
   port=$(bench_free_port)
-  local started
+  local started t0
+  t0=$(date +%s%N)
   env -i PATH="$PATH" TRADINGSYSTEM_ROOT="$WORK" WORKSPACE_DATABASE_URL="$url" WORKSPACE_API_PORT="$port" \
     RATE_LIMIT_MAX=1000000 "$BIN" >"$WORK/$name.log" 2>&1 &
   local pid=$!
   PIDS+=($pid)
-  started=$(wait_ready "http://127.0.0.1:$port/ready")
+  wait_ready "http://127.0.0.1:$port/ready" >/dev/null
+  started=$(( ($(date +%s%N) - t0) / 1000000 ))
   sleep 0.5
   local idle
   idle=$(rss_mib "$pid")

@@ -295,6 +295,29 @@ pub async fn optional_step(pool: &PgPool, description: &str, statement: &'static
     }
 }
 
+/// [`optional_step`] for a statement built at run time (e.g. `create_hypertable` on a
+/// table named by configuration). The caller vouches that `statement` holds no value
+/// from outside except validated, double-quoted identifiers.
+pub async fn optional_step_sql(pool: &PgPool, description: &str, statement: String) -> bool {
+    let run = async {
+        let mut tx = pool.begin().await?;
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    };
+    match run.await {
+        Ok(()) => {
+            tracing::info!(step = description, "timescaledb step applied");
+            true
+        }
+        Err(e) => {
+            tracing::warn!(step = description, error = %e, "timescaledb step skipped");
+            false
+        }
+    }
+}
+
 /// True for a unique-constraint violation (PostgreSQL 23505, SQLite 2067/1555).
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     error

@@ -24,6 +24,8 @@ pub mod openapi;
 pub mod routing;
 pub mod server;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod time;
 pub mod validate;
 

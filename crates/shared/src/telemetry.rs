@@ -4,6 +4,7 @@
 
 use tracing::level_filters::LevelFilter;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
 
 use crate::config::LogFormat;
 
@@ -11,6 +12,19 @@ use crate::config::LogFormat;
 /// (target `http`) and the shared crate log at the most verbose of those levels, and
 /// noisy dependencies at `warn`. A second call (tests) is a no-op.
 pub fn init(format: LogFormat, services: &[(&str, LevelFilter)]) {
+    install(format, services, std::io::stdout);
+}
+
+/// Like [`init`], but logs go to stderr: for command-line tools whose stdout carries
+/// their own output (e.g. timescaledb-sync's JSON summary lines).
+pub fn init_stderr(format: LogFormat, services: &[(&str, LevelFilter)]) {
+    install(format, services, std::io::stderr);
+}
+
+fn install<W>(format: LogFormat, services: &[(&str, LevelFilter)], writer: W)
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
     let loudest = services
         .iter()
         .map(|(_, l)| *l)
@@ -22,6 +36,7 @@ pub fn init(format: LogFormat, services: &[(&str, LevelFilter)]) {
     }
     let filter = EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
+        .with_writer(writer)
         .with_env_filter(filter)
         .with_target(true);
     let _ = match format {

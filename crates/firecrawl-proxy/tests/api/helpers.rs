@@ -7,20 +7,18 @@
 //! error bodies `{success:false, code?, error}`), built in [`fake`]. Every request the
 //! proxy sends is recorded, so tests assert on exactly what reached "Firecrawl".
 
-use std::net::SocketAddr;
-use std::time::Duration;
+use std::ops::Deref;
 
-use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use shared::config::Env;
+use shared::testing::TestClient;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wiremock::MockServer;
 
 use firecrawl_proxy::{AppState, Config, router};
 
 pub struct TestApp {
-    pub addr: SocketAddr,
-    pub client: reqwest::Client,
+    pub http: TestClient,
     /// The fake Firecrawl; `FIRECRAWL_PROXY_BASE_URL` points at it unless a test says
     /// otherwise.
     pub firecrawl: MockServer,
@@ -42,23 +40,16 @@ pub async fn spawn_with(settings: &[(&str, &str)]) -> TestApp {
     let env = Env::from_pairs(std::env::temp_dir(), pairs);
     let config = Config::from_env(&env, false).expect("valid test config");
     let state = AppState::build(&config).expect("state");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(shared::server::serve(
-        listener,
-        router(state),
-        std::future::pending(),
-        Duration::from_secs(1),
-    ));
     TestApp {
-        addr,
-        client: reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .expect("client"),
+        http: TestClient::serve(router(state)).await,
         firecrawl,
+    }
+}
+
+impl Deref for TestApp {
+    type Target = TestClient;
+    fn deref(&self) -> &TestClient {
+        &self.http
     }
 }
 
@@ -72,104 +63,9 @@ pub async fn refused_url() -> String {
     format!("http://{addr}")
 }
 
-/// A response read whole.
-#[derive(Debug)]
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: reqwest::header::HeaderMap,
-    pub body: Value,
-    pub text: String,
-}
-
-impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// Asserts the fleet error envelope with `status` and `code`, and returns it.
-    pub fn envelope(&self, status: u16, code: &str) -> &Value {
-        assert_eq!(self.status.as_u16(), status, "{}", self.text);
-        assert_eq!(self.body["success"], false, "{}", self.text);
-        assert_eq!(self.body["code"], code, "{}", self.text);
-        assert_eq!(self.body["error"], self.body["message"], "{}", self.text);
-        assert!(
-            self.body["error"].as_str().is_some_and(|e| !e.is_empty()),
-            "{}",
-            self.text
-        );
-        assert!(
-            self.body["requestId"]
-                .as_str()
-                .is_some_and(|id| !id.is_empty() && id != "-"),
-            "{}",
-            self.text
-        );
-        &self.body
-    }
-
-    /// The `field`s of `errors[]`, each with `msg` equal to `message`.
-    pub fn error_fields(&self) -> Vec<String> {
-        self.body["errors"]
-            .as_array()
-            .map(|errors| {
-                errors
-                    .iter()
-                    .map(|e| {
-                        assert_eq!(e["msg"], e["message"]);
-                        e["field"].as_str().unwrap_or_default().to_string()
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// The message of the error about `field`.
-    pub fn field_message(&self, field: &str) -> String {
-        self.body["errors"]
-            .as_array()
-            .and_then(|errors| errors.iter().find(|e| e["field"] == field))
-            .and_then(|e| e["message"].as_str())
-            .unwrap_or_else(|| panic!("no error for {field}: {}", self.text))
-            .to_string()
-    }
-}
+pub use shared::testing::Reply;
 
 impl TestApp {
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
-    }
-
-    pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
-        let response = request.send().await.expect("request");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply {
-            status,
-            headers,
-            body,
-            text,
-        }
-    }
-
-    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
-        self.client.request(method, self.url(path))
-    }
-
-    pub async fn get(&self, path: &str) -> Reply {
-        self.send(self.request(Method::GET, path)).await
-    }
-
-    pub async fn post(&self, path: &str, body: Value) -> Reply {
-        self.send(self.request(Method::POST, path).json(&body))
-            .await
-    }
-
-    pub async fn delete(&self, path: &str) -> Reply {
-        self.send(self.request(Method::DELETE, path)).await
-    }
-
     /// Sends `GET <target>` byte for byte: clients normalise `..` and `%2E%2E` away, and
     /// the id tests need exactly those on the wire. Returns the status code.
     pub async fn raw_get(&self, target: &str) -> u16 {

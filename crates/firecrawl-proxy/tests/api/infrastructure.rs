@@ -276,25 +276,9 @@ async fn openapi_is_served() {
 
 #[test]
 fn every_route_is_documented_and_every_documented_route_is_routed() {
-    let doc = firecrawl_proxy::openapi();
-    let routed = firecrawl_proxy::api_routes()
-        .table()
-        .iter()
-        .cloned()
-        .chain(
-            shared::routing::INFRASTRUCTURE_ROUTES
-                .iter()
-                .map(|p| (axum::http::Method::GET, p.to_string())),
-        )
-        .collect::<Vec<_>>();
-    let (undocumented, unrouted) = shared::openapi::compare_routes(&doc, routed);
-    assert!(
-        undocumented.is_empty(),
-        "routed but not in openapi/firecrawl-proxy.yaml: {undocumented:#?}"
-    );
-    assert!(
-        unrouted.is_empty(),
-        "documented but not routed: {unrouted:#?}"
+    shared::testing::assert_routes_documented(
+        &firecrawl_proxy::openapi(),
+        firecrawl_proxy::api_routes().table(),
     );
 }
 

@@ -216,25 +216,9 @@ async fn openapi_is_served(app: TestApp) {
 
 #[test]
 fn every_route_is_documented_and_every_documented_route_is_routed() {
-    let doc = workspace_api::openapi();
-    let routed = workspace_api::api_routes()
-        .table()
-        .iter()
-        .cloned()
-        .chain(
-            shared::routing::INFRASTRUCTURE_ROUTES
-                .iter()
-                .map(|p| (axum::http::Method::GET, p.to_string())),
-        )
-        .collect::<Vec<_>>();
-    let (undocumented, unrouted) = shared::openapi::compare_routes(&doc, routed);
-    assert!(
-        undocumented.is_empty(),
-        "routed but not in openapi/workspace-api.yaml: {undocumented:#?}"
-    );
-    assert!(
-        unrouted.is_empty(),
-        "documented but not routed: {unrouted:#?}"
+    shared::testing::assert_routes_documented(
+        &workspace_api::openapi(),
+        workspace_api::api_routes().table(),
     );
 }
 
