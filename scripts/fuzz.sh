@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Contract fuzzing: schemathesis (from PyPI, into a local venv) against the workspace-api
-# binary on a fresh SQLite file, with a fixed seed. Fails on any 5xx, any response that
-# does not match openapi/workspace-api.yaml, or a status the spec does not document.
+# Contract fuzzing: schemathesis (from PyPI, into a local venv) against each running
+# service with a fixed seed — workspace-api on a fresh SQLite file, firecrawl-proxy in
+# front of the crate's fake Firecrawl (a stand-in following Firecrawl's v1 wire format).
+# Fails on any 5xx, any response that does not match the service's openapi/*.yaml, or a
+# status that document does not list.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
+source scripts/lib/bench.sh
 SCHEMATHESIS_VERSION=4.32.5
 SEED=${FUZZ_SEED:-20261129}
 EXAMPLES=${FUZZ_MAX_EXAMPLES:-30}
@@ -15,35 +18,51 @@ if [ ! -x .venv/bin/st ] || ! .venv/bin/st --version 2>/dev/null | grep -q "$SCH
   .venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-cargo build --quiet -p workspace-api
+cargo build --quiet -p workspace-api -p firecrawl-proxy
+cargo build --quiet -p firecrawl-proxy --example fake_firecrawl
 WORK=$(mktemp -d /tmp/tradingsystem-fuzz.XXXXXX)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+PIDS=()
 cleanup() {
-  if [ -n "${SERVER_PID:-}" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-env -i PATH="$PATH" TRADINGSYSTEM_ROOT="$WORK" WORKSPACE_DATABASE_URL="sqlite://$WORK/workspace.db" \
-  WORKSPACE_API_PORT="$PORT" RATE_LIMIT_MAX=1000000 LOG_LEVEL=warn \
-  target/debug/workspace-api >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 100); do
-  curl -fs "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+# start NAME PORT ENV... -- starts target/debug/NAME with only the given environment
+start() {
+  local name=$1
+  shift
+  env -i PATH="$PATH" TRADINGSYSTEM_ROOT="$WORK" RATE_LIMIT_MAX=1000000 LOG_LEVEL=warn "$@" \
+    "target/debug/$name" >"$WORK/$name.log" 2>&1 &
+  PIDS+=($!)
+}
 
-echo "==> schemathesis against workspace-api on :$PORT (seed $SEED)"
-status=0
-.venv/bin/st run openapi/workspace-api.yaml \
-  --url "http://127.0.0.1:$PORT" \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
-  --phases examples,coverage,fuzzing,stateful \
-  --seed "$SEED" --max-examples "$EXAMPLES" --workers 2 \
-  --generation-database none --no-color --warnings off \
-  --report junit --report-junit-path "$WORK/junit.xml" || status=$?
-if [ "$status" -ne 0 ]; then
-  echo "--- server log (last 40 lines) ---"
-  tail -n 40 "$WORK/server.log"
-  exit "$status"
-fi
+# fuzz NAME PORT -- runs schemathesis against openapi/NAME.yaml on PORT
+fuzz() {
+  local name=$1 port=$2 status=0
+  wait_ready "http://127.0.0.1:$port/ready" >/dev/null
+  echo "==> schemathesis against $name on :$port (seed $SEED)"
+  .venv/bin/st run "openapi/$name.yaml" \
+    --url "http://127.0.0.1:$port" \
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
+    --phases examples,coverage,fuzzing,stateful \
+    --seed "$SEED" --max-examples "$EXAMPLES" --workers 2 \
+    --generation-database none --no-color --warnings off || status=$?
+  if [ "$status" -ne 0 ]; then
+    echo "--- $name log (last 40 lines) ---"
+    tail -n 40 "$WORK/$name.log"
+    exit "$status"
+  fi
+}
+
+WORKSPACE_PORT=$(bench_free_port)
+start workspace-api WORKSPACE_DATABASE_URL="sqlite://$WORK/workspace.db" WORKSPACE_API_PORT="$WORKSPACE_PORT"
+fuzz workspace-api "$WORKSPACE_PORT"
+
+FAKE_PORT=$(bench_free_port)
+FAKE_FIRECRAWL_PORT=$FAKE_PORT target/debug/examples/fake_firecrawl >"$WORK/fake.log" 2>&1 &
+PIDS+=($!)
+PROXY_PORT=$(bench_free_port)
+start firecrawl-proxy FIRECRAWL_PROXY_PORT="$PROXY_PORT" FIRECRAWL_PROXY_BASE_URL="http://127.0.0.1:$FAKE_PORT"
+fuzz firecrawl-proxy "$PROXY_PORT"
