@@ -275,35 +275,18 @@ impl Timescale {
     }
 }
 
-/// Runs an optional step (hypertable, compression, retention) inside a SAVEPOINT, so a
-/// failure is logged and skipped without spoiling anything else. Returns whether it ran.
-pub async fn optional_step(pool: &PgPool, description: &str, statement: &'static str) -> bool {
+/// Runs an optional step (hypertable, compression, retention) in its own transaction, so
+/// a failure is logged and skipped without spoiling anything else. Returns whether it
+/// ran. A statement built at run time (a configured table name) comes wrapped in
+/// `AssertSqlSafe`, its caller vouching it holds nothing but validated identifiers.
+pub async fn optional_step(
+    pool: &PgPool,
+    description: &str,
+    statement: impl sqlx::SqlSafeStr,
+) -> bool {
     let run = async {
         let mut tx = pool.begin().await?;
         sqlx::query(statement).execute(&mut *tx).await?;
-        tx.commit().await
-    };
-    match run.await {
-        Ok(()) => {
-            tracing::info!(step = description, "timescaledb step applied");
-            true
-        }
-        Err(e) => {
-            tracing::warn!(step = description, error = %e, "timescaledb step skipped");
-            false
-        }
-    }
-}
-
-/// [`optional_step`] for a statement built at run time (e.g. `create_hypertable` on a
-/// table named by configuration). The caller vouches that `statement` holds no value
-/// from outside except validated, double-quoted identifiers.
-pub async fn optional_step_sql(pool: &PgPool, description: &str, statement: String) -> bool {
-    let run = async {
-        let mut tx = pool.begin().await?;
-        sqlx::query(sqlx::AssertSqlSafe(statement))
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await
     };
     match run.await {

@@ -1,0 +1,10 @@
+//! Black-box tests of the `timescaledb-sync` binary over a real PostgreSQL (a fresh
+//! schema per test) and a fake QuestDB `/exec` that follows contract B.6.
+
+mod crash;
+mod failures;
+mod fake_questdb;
+mod helpers;
+mod ops;
+mod runs;
+mod types;
