@@ -17,7 +17,7 @@ if [ ! -x /usr/bin/time ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
 fi
 echo "==> building release binaries"
-cargo build --release --quiet -p timescaledb-sync --bin timescaledb-sync --example fake_questdb
+cargo build --release --quiet --workspace --bins --examples
 BIN=target/release/timescaledb-sync
 FAKE=target/release/examples/fake_questdb
 WORK=$(mktemp -d /tmp/tradingsystem-bench-sync.XXXXXX)

@@ -10,8 +10,7 @@ source scripts/lib/postgres.sh
 bench_require_wrk
 
 echo "==> building release binaries"
-cargo build --release --quiet -p workspace-api
-cargo build --release --quiet -p shared --example bare_axum
+cargo build --release --quiet --workspace --bins --examples
 BIN=target/release/workspace-api
 WORK=$(mktemp -d /tmp/tradingsystem-bench.XXXXXX)
 PIDS=()
@@ -42,11 +41,11 @@ LUA
 CEIL_PORT=$(bench_free_port)
 PORT=$CEIL_PORT target/release/examples/bare_axum >/dev/null 2>&1 &
 PIDS+=($!)
+CEIL_PID=$!
 wait_ready "http://127.0.0.1:$CEIL_PORT/healthz" >/dev/null
 echo
 echo "== ceiling: bare axum handler (no middleware)"
-CEILING_LINE=$(run_wrk "bare axum /healthz" "http://127.0.0.1:$CEIL_PORT/healthz")
-echo "$CEILING_LINE"
+cpu_per_request "bare axum /healthz" "$CEIL_PID" "http://127.0.0.1:$CEIL_PORT/healthz"
 
 bench_backend() {
   local name=$1 url=$2
@@ -71,7 +70,7 @@ bench_backend() {
   echo "== $name (start to ready ${started} ms, idle RSS ${idle} MiB, $(curl -fs "http://127.0.0.1:$port/api/items?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])') items, $(curl -fs "http://127.0.0.1:$port/api/items" | wc -c) bytes per list)"
   run_wrk "$name GET /api/items (100 items)" "http://127.0.0.1:$port/api/items"
   run_wrk "$name GET /health" "http://127.0.0.1:$port/health"
-  run_wrk "$name GET /healthz (full stack)" "http://127.0.0.1:$port/healthz"
+  cpu_per_request "$name GET /healthz (full stack)" "$pid" "http://127.0.0.1:$port/healthz"
   local item_id
   item_id=$(curl -fs "http://127.0.0.1:$port/api/items?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')
   ITEM_ID=$item_id run_wrk "$name create/update mix" "http://127.0.0.1:$port" -s "$WORK/mix.lua"

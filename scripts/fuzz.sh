@@ -18,8 +18,9 @@ if [ ! -x .venv/bin/st ] || ! .venv/bin/st --version 2>/dev/null | grep -q "$SCH
   .venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-cargo build --quiet -p workspace-api -p firecrawl-proxy
-cargo build --quiet -p firecrawl-proxy --example fake_firecrawl
+# The whole workspace, as the test run built it: a per-package build would unify features
+# differently and recompile half the dependencies.
+cargo build --quiet --workspace --bins --examples
 WORK=$(mktemp -d /tmp/tradingsystem-fuzz.XXXXXX)
 PIDS=()
 cleanup() {

@@ -20,20 +20,21 @@ rss_mib() {
 
 # wait_ready URL -> milliseconds until it answered 200 (gives up after 20 s)
 wait_ready() {
-  python3 - "$1" <<'PY'
-import sys, time, urllib.request
-start = time.monotonic()
-while time.monotonic() - start < 20:
-    try:
-        with urllib.request.urlopen(sys.argv[1], timeout=1) as r:
-            if r.status == 200:
-                print(round((time.monotonic() - start) * 1000))
-                sys.exit(0)
-    except Exception:
-        pass
-    time.sleep(0.002)
-print("timeout"); sys.exit(1)
-PY
+  local start now
+  start=$(date +%s%N)
+  while true; do
+    if curl -fs -o /dev/null --max-time 1 "$1" 2>/dev/null; then
+      now=$(date +%s%N)
+      echo $(((now - start) / 1000000))
+      return 0
+    fi
+    now=$(date +%s%N)
+    if [ $(((now - start) / 1000000)) -gt 20000 ]; then
+      echo timeout
+      return 1
+    fi
+    sleep 0.002
+  done
 }
 
 # run_wrk LABEL URL [extra wrk args] -> "LABEL  req/s  p50  p99"
@@ -48,4 +49,18 @@ run_wrk() {
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   errors=$(awk '/Non-2xx or 3xx responses/ {print $5}' <<<"$out")
   printf '%-34s %10s req/s   p50 %-9s p99 %-9s %s\n' "$label" "$rps" "$p50" "$p99" "${errors:+non-2xx: $errors}"
+}
+
+# cpu_per_request LABEL PID URL -> runs wrk against URL and prints the server's CPU time
+# (user + system) per request in microseconds, next to the usual figures.
+cpu_per_request() {
+  local label=$1 pid=$2 url=$3 before after out requests tck
+  tck=$(getconf CLK_TCK)
+  before=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  out=$(wrk -t2 -c50 -d"${BENCH_SECONDS:-10}s" --latency "$url")
+  after=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
+  awk -v l="$label" -v r="$requests" -v b="$before" -v a="$after" -v t="$tck" \
+    -v rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
+    'BEGIN { printf "%-34s %10s req/s   server CPU %.2f us/request\n", l, rps, (a - b) / t * 1e6 / r }'
 }
