@@ -104,3 +104,50 @@ impl AppCore {
 pub fn request_builder() -> axum::http::request::Builder {
     Request::builder()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ConfigReader, Env, ServicePrefix};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    fn core() -> AppCore {
+        let env = Env::from_pairs(".", [("RATE_LIMIT_MAX", "1000")]);
+        let mut reader = ConfigReader::new(&env);
+        let settings = HttpSettings::read(&mut reader, ServicePrefix("TEST_"), 1, &[], 120);
+        AppCore::new("test", "0", reader.finish(settings).expect("valid"))
+    }
+
+    async fn call(app: App, path: &str) -> (axum::http::StatusCode, serde_json::Value) {
+        let request = Request::builder()
+            .uri(path)
+            .body(axum::body::Body::empty())
+            .expect("request");
+        let response = app.oneshot(request).await.expect("infallible");
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        (status, serde_json::from_slice(&bytes).expect("json body"))
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_a_500_envelope_without_details() {
+        async fn boom() -> &'static str {
+            panic!("secret detail at /srv/x.rs")
+        }
+        let api = Router::new().route("/boom", get(boom));
+        let doc = OpenApiDoc::from_yaml("openapi: 3.1.0\npaths: {}\n").expect("doc");
+        let app = core().into_app(api, Health::new("test", "0"), doc);
+        let (status, body) = call(app, "/boom").await;
+        assert_eq!(status, axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["code"], "INTERNAL_ERROR");
+        assert_eq!(body["error"], "Internal server error");
+        assert!(body["requestId"].as_str().is_some_and(|id| id != "-"));
+        assert!(!body.to_string().contains("secret"), "{body}");
+    }
+}
