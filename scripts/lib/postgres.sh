@@ -34,7 +34,8 @@ pg_start() {
   if [ "$(id -u)" -eq 0 ]; then chown postgres: "$PG_DIR"; fi
   pg_as_owner "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 --locale=C >"$PG_DIR/initdb.log" 2>&1 \
     || { cat "$PG_DIR/initdb.log" >&2; return 1; }
-  trap pg_stop EXIT
+  # A caller with its own EXIT trap (the benchmarks) calls pg_stop from it.
+  if [ -z "$(trap -p EXIT)" ]; then trap pg_stop EXIT; fi
   # Durability off: this cluster lives for one test run.
   pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start \
     -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null \
