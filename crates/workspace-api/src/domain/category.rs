@@ -125,6 +125,29 @@ pub struct CategoryPatch {
 }
 
 impl CategoryPatch {
+    /// Overwrites the fields this patch sets, except `name`: a rename moves items too,
+    /// which the repository does in the same transaction.
+    pub fn apply_to(&self, category: &mut Category) {
+        if let Some(v) = &self.display_name {
+            category.display_name.clone_from(v);
+        }
+        if let Some(v) = &self.description {
+            category.description.clone_from(v);
+        }
+        if let Some(v) = &self.color {
+            category.color.clone_from(v);
+        }
+        if let Some(v) = &self.icon {
+            category.icon.clone_from(v);
+        }
+        if let Some(v) = self.display_order {
+            category.display_order = v;
+        }
+        if let Some(v) = self.is_active {
+            category.is_active = v;
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.name.is_none()
             && self.display_name.is_none()

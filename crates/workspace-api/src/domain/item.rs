@@ -187,6 +187,40 @@ impl NewItem {
 }
 
 impl ItemPatch {
+    /// Overwrites the fields this patch sets.
+    pub fn apply_to(self, item: &mut Item) {
+        let Self {
+            title,
+            description,
+            category,
+            priority,
+            status,
+            tags,
+            metadata,
+        } = self;
+        if let Some(v) = title {
+            item.title = v;
+        }
+        if let Some(v) = description {
+            item.description = v;
+        }
+        if let Some(v) = category {
+            item.category = v;
+        }
+        if let Some(v) = priority {
+            item.priority = v;
+        }
+        if let Some(v) = status {
+            item.status = v;
+        }
+        if let Some(v) = tags {
+            item.tags = v;
+        }
+        if let Some(v) = metadata {
+            item.metadata = v;
+        }
+    }
+
     /// Every key must be known: a client echoing a whole item back is told which keys.
     pub fn parse(body: &Map<String, Value>) -> Result<Self, ApiError> {
         let mut f = Fields::new(body);

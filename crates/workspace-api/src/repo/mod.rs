@@ -358,27 +358,21 @@ async fn update_item<T: Tx>(
     }
     let at = now();
     let mut next = current.clone();
-    if let Some(v) = patch.title {
-        next.title = v
-    }
-    if let Some(v) = patch.description {
-        next.description = v
-    }
-    if let Some(v) = patch.category {
-        next.category = v
-    }
-    if let Some(v) = patch.priority {
-        next.priority = v
-    }
-    if let Some(v) = patch.status {
-        next.status = v
-    }
-    if let Some(v) = patch.tags {
-        next.tags = v
-    }
-    if let Some(v) = patch.metadata {
-        next.metadata = v
-    }
+    patch.apply_to(&mut next);
+    let next = save_item_change(&mut tx, &current, next, meta, at).await?;
+    tx.touch().await?;
+    tx.commit().await?;
+    Ok(next)
+}
+
+/// Stamps `next` as the following version of `current`, writes it and its audit row.
+async fn save_item_change<T: Tx>(
+    tx: &mut T,
+    current: &Item,
+    mut next: Item,
+    meta: &RequestMeta,
+    at: DateTime<Utc>,
+) -> Result<Item> {
     next.updated_at = at.max(current.updated_at);
     next.updated_by = Some(meta.actor.clone());
     next.version = current.version + 1;
@@ -386,14 +380,12 @@ async fn update_item<T: Tx>(
     tx.audit(&AuditEntry::record(
         EntityType::Item,
         &next.id,
-        image(&current),
+        image(current),
         image(&next),
         meta,
         at,
     ))
     .await?;
-    tx.touch().await?;
-    tx.commit().await?;
     Ok(next)
 }
 
@@ -490,24 +482,7 @@ async fn update_category<T: Tx>(
     };
     let at = now();
     let mut next = current.clone();
-    if let Some(v) = patch.display_name {
-        next.display_name = v
-    }
-    if let Some(v) = patch.description {
-        next.description = v
-    }
-    if let Some(v) = patch.color {
-        next.color = v
-    }
-    if let Some(v) = patch.icon {
-        next.icon = v
-    }
-    if let Some(v) = patch.display_order {
-        next.display_order = v
-    }
-    if let Some(v) = patch.is_active {
-        next.is_active = v
-    }
+    patch.apply_to(&mut next);
     let renamed = patch.name.filter(|n| *n != current.name);
     if let Some(new_name) = &renamed {
         if tx.category(new_name).await?.is_some() {
@@ -524,19 +499,7 @@ async fn update_category<T: Tx>(
         for item in tx.items_in_category(&current.name).await? {
             let mut moved = item.clone();
             moved.category = next.name.clone();
-            moved.updated_at = at.max(item.updated_at);
-            moved.updated_by = Some(meta.actor.clone());
-            moved.version = item.version + 1;
-            tx.write_item(&moved).await?;
-            tx.audit(&AuditEntry::record(
-                EntityType::Item,
-                &moved.id,
-                image(&item),
-                image(&moved),
-                meta,
-                at,
-            ))
-            .await?;
+            save_item_change(&mut tx, &item, moved, meta, at).await?;
         }
     }
     tx.audit(&AuditEntry::record(
