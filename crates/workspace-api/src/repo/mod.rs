@@ -327,8 +327,7 @@ async fn create_item<T: Tx>(mut tx: T, new: NewItem, meta: &RequestMeta) -> Resu
         at,
     ))
     .await?;
-    tx.touch().await?;
-    tx.commit().await?;
+    finish(tx).await?;
     Ok(item)
 }
 
@@ -360,9 +359,16 @@ async fn update_item<T: Tx>(
     let mut next = current.clone();
     patch.apply_to(&mut next);
     let next = save_item_change(&mut tx, &current, next, meta, at).await?;
+    finish(tx).await?;
+    Ok(next)
+}
+
+/// Commits a write, bumping the change counter in the same transaction so every list
+/// cache (of any instance) sees that it is stale.
+async fn finish<T: Tx>(mut tx: T) -> Result<()> {
     tx.touch().await?;
     tx.commit().await?;
-    Ok(next)
+    Ok(())
 }
 
 /// Stamps `next` as the following version of `current`, writes it and its audit row.
@@ -413,8 +419,7 @@ async fn delete_item<T: Tx>(
         now(),
     ))
     .await?;
-    tx.touch().await?;
-    tx.commit().await?;
+    finish(tx).await?;
     Ok(())
 }
 
@@ -456,8 +461,7 @@ async fn create_category<T: Tx>(
         at,
     ))
     .await?;
-    tx.touch().await?;
-    tx.commit().await?;
+    finish(tx).await?;
     Ok(category)
 }
 
@@ -511,8 +515,7 @@ async fn update_category<T: Tx>(
         at,
     ))
     .await?;
-    tx.touch().await?;
-    tx.commit().await?;
+    finish(tx).await?;
     Ok(next)
 }
 
@@ -538,8 +541,7 @@ async fn delete_category<T: Tx>(mut tx: T, name: &str, meta: &RequestMeta) -> Re
         now(),
     ))
     .await?;
-    tx.touch().await?;
-    tx.commit().await?;
+    finish(tx).await?;
     Ok(())
 }
 
