@@ -44,8 +44,8 @@ PIDS+=($!)
 CEIL_PID=$!
 wait_ready "http://127.0.0.1:$CEIL_PORT/healthz" >/dev/null
 echo
-echo "== ceiling: bare axum handler (no middleware)"
-cpu_per_request "bare axum /healthz" "$CEIL_PID" "http://127.0.0.1:$CEIL_PORT/healthz"
+echo "== ceiling: the services' own /healthz handler in bare axum (no middleware, same runtime and allocator)"
+cpu_per_request "bare /healthz" "$CEIL_PID" "http://127.0.0.1:$CEIL_PORT/healthz"
 
 bench_backend() {
   local name=$1 url=$2

@@ -81,7 +81,7 @@ pub fn router(state: AppState) -> App {
     let health = Health::new(NAME, VERSION)
         .with_check(Arc::new(health::FirecrawlCheck(state.firecrawl.clone())));
     let core = state.core.clone();
-    let api = api_routes().into_router().with_state(state);
+    let api = api_routes().with_state(state);
     core.into_app(api, health, openapi())
 }
 

@@ -1,11 +1,13 @@
-//! The benchmarks' ceiling: a bare axum server with no middleware, same runtime and
-//! allocator (mimalloc) as the services. `PORT` picks the port.
+//! The benchmarks' ceiling: the services' own `/healthz` handler in a bare axum server,
+//! with no middleware, on the same runtime and allocator (mimalloc) as the services, so
+//! the difference to a service's `/healthz` is what the fleet's stack costs. `PORT`
+//! picks the port.
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
-
-// Linking `shared` gives it the services' global allocator (mimalloc).
-use shared as _;
+use shared::health::Health;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -13,7 +15,8 @@ async fn main() -> std::io::Result<()> {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(3999);
-    let app = Router::new().route("/healthz", get(|| async { r#"{"status":"healthy"}"# }));
+    let health = Arc::new(Health::new("bare-axum", "0"));
+    let app = Router::new().route("/healthz", get(move || async move { health.live() }));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     axum::serve(listener, app).await
 }

@@ -5,21 +5,23 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::Request;
-use axum::response::Response;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::routing::get;
 use tower::Layer;
-use tower::util::{MapResponse, MapResponseLayer};
 use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 
 use crate::config::HttpSettings;
 use crate::health::Health;
 use crate::metrics::Metrics;
-use crate::middleware::{self, Auth, ClientRateLimiter, RequestContext, StackParts};
+use crate::middleware::{
+    self, Auth, ClientRateLimiter, CorsPolicy, RouteIndex, Stack, StackLayer, StackService,
+};
 use crate::openapi::OpenApiDoc;
+use crate::routing::{INFRASTRUCTURE_ROUTES, RouteTable};
 
-/// The complete application a binary serves and a test calls.
-pub type App = NormalizePath<MapResponse<Router, fn(Response) -> Response>>;
+/// The complete application a binary serves and a test calls: trailing-slash tolerance,
+/// the fleet's middleware, the body limit, the router.
+pub type App = NormalizePath<StackService<<DefaultBodyLimit as Layer<Router>>::Service>>;
 
 /// Identity, settings, metrics and limiter of one service instance.
 #[derive(Clone)]
@@ -54,11 +56,17 @@ impl AppCore {
         self.auth.enabled()
     }
 
-    /// The full application around `api` (routes already given their state).
-    pub fn into_app(&self, api: Router, health: Health, openapi: OpenApiDoc) -> App {
+    /// The full application around a service's routes (already given their state).
+    pub fn into_app(&self, api: RouteTable, health: Health, openapi: OpenApiDoc) -> App {
         if tokio::runtime::Handle::try_current().is_ok() {
             self.limiter.spawn_pruner();
         }
+        let routes = RouteIndex::new(
+            api.table()
+                .iter()
+                .map(|(_, path)| path.as_str())
+                .chain(INFRASTRUCTURE_ROUTES),
+        );
         let metrics = self.metrics.clone();
         let health = Arc::new(health);
         let (health_a, health_b, health_c) = (health.clone(), health.clone(), health);
@@ -79,24 +87,25 @@ impl AppCore {
                 "/openapi.yaml",
                 get(move || async move { yaml_doc.yaml_response() }),
             );
-        let router = api.merge(infrastructure).fallback(middleware::not_found);
-        let parts = StackParts {
-            context: Arc::new(RequestContext {
-                metrics: self.metrics.clone(),
-                log_level: self.settings.log_level,
-            }),
-            limiter: self.limiter.clone(),
-            auth: self.auth.clone(),
-        };
-        // `with_state(())` turns every handler into a ready route now; served through our
-        // own wrappers, a stateless router would otherwise rebuild the handler and its
-        // whole layer stack on every request.
-        let router = middleware::apply_stack(router, &self.settings, &parts).with_state(());
-        let with_405 = MapResponseLayer::new(
-            middleware::method_not_allowed_envelope as fn(Response) -> Response,
-        )
-        .layer(router);
-        NormalizePathLayer::trim_trailing_slash().layer(with_405)
+        // `with_state(())` turns every handler into a ready route now; otherwise the
+        // router would rebuild each handler on every request.
+        let router = api
+            .into_router()
+            .merge(infrastructure)
+            .fallback(middleware::not_found)
+            .with_state(());
+        let stack = Stack::new(
+            self.metrics.clone(),
+            self.settings.log_level,
+            self.limiter.clone(),
+            self.auth.clone(),
+            self.settings.request_timeout,
+            CorsPolicy::new(&self.settings.cors_origins),
+            routes,
+        );
+        let limited = DefaultBodyLimit::max(self.settings.body_limit_bytes).layer(router);
+        let served = StackLayer(Arc::new(stack)).layer(limited);
+        NormalizePathLayer::trim_trailing_slash().layer(served)
     }
 }
 
@@ -115,7 +124,8 @@ mod tests {
     fn core() -> AppCore {
         let env = Env::from_pairs(".", [("RATE_LIMIT_MAX", "1000")]);
         let mut reader = ConfigReader::new(&env);
-        let settings = HttpSettings::read(&mut reader, ServicePrefix("TEST_"), 1, &[], 120);
+        let mut settings = HttpSettings::read(&mut reader, ServicePrefix("TEST_"), 1, &[], 120);
+        settings.request_timeout = std::time::Duration::from_millis(200);
         AppCore::new("test", "0", reader.finish(settings).expect("valid"))
     }
 
@@ -140,7 +150,7 @@ mod tests {
         async fn boom() -> &'static str {
             panic!("secret detail at /srv/x.rs")
         }
-        let api = Router::new().route("/boom", get(boom));
+        let api = RouteTable::new().get("/boom", boom);
         let doc = OpenApiDoc::from_yaml("openapi: 3.1.0\npaths: {}\n").expect("doc");
         let app = core().into_app(api, Health::new("test", "0"), doc);
         let (status, body) = call(app, "/boom").await;
@@ -149,5 +159,22 @@ mod tests {
         assert_eq!(body["error"], "Internal server error");
         assert!(body["requestId"].as_str().is_some_and(|id| id != "-"));
         assert!(!body.to_string().contains("secret"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn a_request_past_the_deadline_is_a_503_envelope() {
+        async fn slow() -> &'static str {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            "late"
+        }
+        let api = RouteTable::new().get("/slow", slow);
+        let doc = OpenApiDoc::from_yaml("openapi: 3.1.0\npaths: {}\n").expect("doc");
+        let app = core().into_app(api, Health::new("test", "0"), doc);
+        let started = std::time::Instant::now();
+        let (status, body) = call(app, "/slow").await;
+        assert_eq!(status, axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body["code"], "SERVICE_UNAVAILABLE", "{body}");
+        assert!(body["error"].as_str().is_some_and(|e| e.contains("200 ms")), "{body}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 }

@@ -6,7 +6,8 @@ use std::time::Duration;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 const HTTP_BUCKETS: [f64; 11] = [
@@ -18,6 +19,20 @@ const DB_BUCKETS: [f64; 12] = [
 
 /// The label every route without a matched template gets, keeping cardinality bounded.
 pub const UNMATCHED_ROUTE: &str = "unmatched";
+
+/// The HTTP series of one (method, route, status).
+#[derive(Clone)]
+pub struct HttpSeries {
+    requests: IntCounter,
+    duration: Histogram,
+}
+
+impl HttpSeries {
+    pub fn observe(&self, elapsed: Duration) {
+        self.requests.inc();
+        self.duration.observe(elapsed.as_secs_f64());
+    }
+}
 
 /// The metrics of one service instance.
 #[derive(Clone)]
@@ -112,13 +127,18 @@ impl Metrics {
         &self.registry
     }
 
+    /// The request counter and latency histogram of one (method, route, status); the
+    /// middleware keeps them, so a request does not look its labels up again.
+    pub fn http_series(&self, method: &str, route: &str, status: StatusCode) -> HttpSeries {
+        let labels = [self.service, method, route, status.as_str()];
+        HttpSeries {
+            requests: self.http_requests.with_label_values(&labels),
+            duration: self.http_duration.with_label_values(&labels),
+        }
+    }
+
     pub fn observe_http(&self, method: &str, route: &str, status: StatusCode, elapsed: Duration) {
-        let status = status.as_str();
-        let labels = [self.service, method, route, status];
-        self.http_requests.with_label_values(&labels).inc();
-        self.http_duration
-            .with_label_values(&labels)
-            .observe(elapsed.as_secs_f64());
+        self.http_series(method, route, status).observe(elapsed);
     }
 
     pub fn observe_db(&self, operation: &str, ok: bool, elapsed: Duration) {

@@ -62,6 +62,14 @@ impl<S: Clone + Send + Sync + 'static> RouteTable<S> {
         &self.table
     }
 
+    /// Gives every route its state, keeping the table.
+    pub fn with_state<S2>(self, state: S) -> RouteTable<S2> {
+        RouteTable {
+            router: self.router.with_state(state),
+            table: self.table,
+        }
+    }
+
     pub fn into_router(self) -> Router<S> {
         self.router
     }

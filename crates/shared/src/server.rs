@@ -4,8 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::ServiceExt;
-use axum::extract::Request;
+use axum::serve::IncomingStream;
 use tokio::net::TcpListener;
 
 use crate::app::App;
@@ -23,8 +22,13 @@ pub async fn serve(
     grace: Duration,
 ) -> std::io::Result<()> {
     let (tx, mut rx) = tokio::sync::watch::channel(false);
-    let service = ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app);
-    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
+    // Each connection gets its own copy of the app, told its peer's address.
+    let per_connection = tower::service_fn(move |incoming: IncomingStream<'_, TcpListener>| {
+        let mut app = app.clone();
+        app.get_mut().set_peer(incoming.remote_addr().ip());
+        std::future::ready(Ok::<_, std::convert::Infallible>(app))
+    });
+    let server = axum::serve(listener, per_connection).with_graceful_shutdown(async move {
         shutdown.await;
         let _ = tx.send(true);
     });

@@ -126,7 +126,7 @@ pub fn router(state: AppState) -> App {
             sqlite: &SQLITE_MIGRATIONS,
         }));
     let core = state.core.clone();
-    let api = api_routes().into_router().with_state(state);
+    let api = api_routes().with_state(state);
     core.into_app(api, health, openapi())
 }
 

@@ -26,14 +26,25 @@ impl Actor {
     }
 }
 
+/// With auth on, the gate records the verified actor on every request; with auth off it
+/// records nothing and the actor is the caller's `X-User-Id`, read here when asked for.
 impl<S: Send + Sync> FromRequestParts<S> for Actor {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        if let Some(actor) = parts.extensions.get::<Actor>() {
+            return Ok(actor.clone());
+        }
         Ok(parts
-            .extensions
-            .get::<Actor>()
-            .cloned()
+            .headers
+            .get("x-user-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && v.chars().count() <= 100)
+            .map(|name| Actor {
+                name: name.to_string(),
+                authenticated: false,
+            })
             .unwrap_or_else(Actor::anonymous))
     }
 }
@@ -63,10 +74,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
                 .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
                 .map(|ua| ua.chars().take(500).collect()),
-            request_id: parts
-                .extensions
-                .get::<super::CorrelationId>()
-                .map(|id| id.0.to_string()),
+            request_id: crate::error::current_request_id().map(|id| id.to_string()),
         })
     }
 }
@@ -119,29 +127,19 @@ pub fn is_mutating(method: &Method) -> bool {
 }
 
 impl Auth {
-    /// Records the [`Actor`] of `req`; `Err(401)` for a mutating request without a known
-    /// token when auth is on.
+    /// With auth on, records the verified [`Actor`] of `req`, or refuses (401) a mutating
+    /// request without a known token. With auth off, does nothing (see [`Actor`]).
     pub fn admit(&self, req: &mut Request) -> Result<(), ApiError> {
-        let actor = if self.enabled() {
-            match self.verify(req.headers()) {
-                Some(name) => Actor {
-                    name: name.to_string(),
-                    authenticated: true,
-                },
-                None if is_mutating(req.method()) => return Err(ApiError::unauthorized()),
-                None => Actor::anonymous(),
-            }
-        } else {
-            req.headers()
-                .get("x-user-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::trim)
-                .filter(|v| !v.is_empty() && v.chars().count() <= 100)
-                .map(|name| Actor {
-                    name: name.to_string(),
-                    authenticated: false,
-                })
-                .unwrap_or_else(Actor::anonymous)
+        if !self.enabled() {
+            return Ok(());
+        }
+        let actor = match self.verify(req.headers()) {
+            Some(name) => Actor {
+                name: name.to_string(),
+                authenticated: true,
+            },
+            None if is_mutating(req.method()) => return Err(ApiError::unauthorized()),
+            None => Actor::anonymous(),
         };
         req.extensions_mut().insert(actor);
         Ok(())

@@ -1,136 +1,41 @@
-//! The outermost middleware: correlation id (decision 4), HTTP metrics labelled by the
-//! matched route template (decision 6), the one log line per request (decision 13) and
-//! the security headers of decision 12.
+//! The correlation id of decision 4, and which routes are infrastructure.
 
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::response::Response;
-use tower::{Layer, Service};
-use tracing::Level;
-use tracing::level_filters::LevelFilter;
-
-use crate::error::with_request_id;
-use crate::health::BoxFuture;
-use crate::metrics::{Metrics, UNMATCHED_ROUTE};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 
 pub const CORRELATION_ID: HeaderName = HeaderName::from_static("x-correlation-id");
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// What the request-context middleware needs: the app's metrics and its log level.
-#[derive(Clone)]
-pub struct RequestContext {
-    pub metrics: Metrics,
-    pub log_level: LevelFilter,
+/// A request's correlation id, as text (for the log, the envelope and audit rows) and as
+/// the response header value.
+pub struct CorrelationIds {
+    pub text: Arc<str>,
+    pub header: HeaderValue,
 }
 
-/// The id of this request: the caller's when well-formed, otherwise a fresh UUIDv7.
-#[derive(Debug, Clone)]
-pub struct CorrelationId(pub Arc<str>);
-
-/// The layer form of [`RequestContext`].
-#[derive(Clone)]
-pub struct RequestContextLayer(pub Arc<RequestContext>);
-
-impl<S> Layer<S> for RequestContextLayer {
-    type Service = RequestContextService<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        RequestContextService {
-            ctx: self.0.clone(),
-            inner,
-        }
-    }
-}
-
-/// Calls the inner service directly (no per-request clone of the stack below, which a
-/// `from_fn` middleware would make) and finishes the bookkeeping when its future ends.
-#[derive(Clone)]
-pub struct RequestContextService<S> {
-    ctx: Arc<RequestContext>,
-    inner: S,
-}
-
-impl<S, B> Service<Request> for RequestContextService<S>
-where
-    S: Service<Request, Response = Response<B>, Error = Infallible>,
-    S::Future: Send + 'static,
-    B: Send + 'static,
-{
-    type Response = Response<B>;
-    type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Response<B>, Infallible>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut req: Request) -> Self::Future {
-        let started = Instant::now();
-        let id: Arc<str> = [&CORRELATION_ID, &REQUEST_ID]
+impl CorrelationIds {
+    /// The caller's id when well-formed, otherwise a fresh UUIDv7.
+    pub fn of(headers: &HeaderMap) -> Self {
+        let given = [&CORRELATION_ID, &REQUEST_ID]
             .into_iter()
-            .find_map(|name| req.headers().get(name))
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| is_valid_correlation_id(v))
-            .map(Arc::from)
-            .unwrap_or_else(|| Arc::from(uuid::Uuid::now_v7().to_string()));
-        req.extensions_mut().insert(CorrelationId(id.clone()));
-        let method = req.method().clone();
-        let route: Option<MatchedPath> = req.extensions().get::<MatchedPath>().cloned();
-        let ctx = self.ctx.clone();
-        let future = with_request_id(id.clone(), self.inner.call(req));
-        Box::pin(async move {
-            let Ok(mut response) = future.await;
-            let headers = response.headers_mut();
-            if let Ok(value) = HeaderValue::from_str(&id) {
-                headers.insert(CORRELATION_ID, value);
-            }
-            // Security headers of decision 12, on every response.
-            headers.insert(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            );
-            headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-            headers.insert(
-                header::REFERRER_POLICY,
-                HeaderValue::from_static("no-referrer"),
-            );
-            let route = route.as_ref().map_or(UNMATCHED_ROUTE, MatchedPath::as_str);
-            ctx.finish(&method, route, response.status(), started.elapsed(), &id);
-            Ok(response)
-        })
-    }
-}
-
-impl RequestContext {
-    fn finish(
-        &self,
-        method: &Method,
-        route: &str,
-        status: StatusCode,
-        elapsed: Duration,
-        id: &str,
-    ) {
-        if route != "/metrics" {
-            self.metrics
-                .observe_http(method.as_str(), route, status, elapsed);
+            .find_map(|name| headers.get(name))
+            .and_then(|value| Some((value, value.to_str().ok()?)))
+            .filter(|(_, text)| is_valid_correlation_id(text));
+        if let Some((value, text)) = given {
+            return Self {
+                text: Arc::from(text),
+                header: value.clone(),
+            };
         }
-        // Probes arrive every few seconds from Docker and Prometheus: they are logged at
-        // debug so the request log stays about the users' traffic.
-        let is_probe = is_infrastructure_path(route);
-        let level = if is_probe { Level::DEBUG } else { Level::INFO };
-        if self.log_level < level {
-            return;
-        }
-        let latency_ms = elapsed.as_secs_f64() * 1000.0;
-        let service = self.metrics.service();
-        if is_probe {
-            tracing::debug!(target: "http", service, method = %method, route, status = status.as_u16(), latency_ms, request_id = id, "request");
-        } else {
-            tracing::info!(target: "http", service, method = %method, route, status = status.as_u16(), latency_ms, request_id = id, "request");
+        let mut buffer = uuid::Uuid::encode_buffer();
+        // A v7 without uuid's shared monotonic context: that context is a mutex every
+        // worker would take; ids need to be unique, not strictly ordered.
+        let uuid = uuid::Uuid::new_v7(uuid::Timestamp::now(uuid::NoContext));
+        let text: &str = uuid.hyphenated().encode_lower(&mut buffer);
+        Self {
+            text: Arc::from(text),
+            header: HeaderValue::from_str(text).expect("a UUID is a valid header value"),
         }
     }
 }

@@ -9,13 +9,9 @@ use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
 
-/// Replaces axum's empty 405 with the envelope, keeping its `Allow` header. It wraps the
-/// router from outside because axum adds `Allow` after the route's own middleware ran;
-/// the request id is read back from the response header the context middleware set.
+/// Replaces axum's empty 405 with the envelope, keeping its `Allow` header.
 pub fn method_not_allowed_envelope(response: Response) -> Response {
-    if response.status() != StatusCode::METHOD_NOT_ALLOWED
-        || response.headers().contains_key(header::CONTENT_TYPE)
-    {
+    if response.headers().contains_key(header::CONTENT_TYPE) {
         return response;
     }
     let (mut parts, _) = response.into_parts();
@@ -23,23 +19,14 @@ pub fn method_not_allowed_envelope(response: Response) -> Response {
         .headers
         .get(header::ALLOW)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let request_id = parts
-        .headers
-        .get(super::CORRELATION_ID)
-        .and_then(|v| v.to_str().ok())
-        .map(std::sync::Arc::<str>::from);
-    let error = ApiError::new(
+        .unwrap_or("");
+    let (body_parts, body) = ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "METHOD_NOT_ALLOWED",
         format!("Method not allowed here (allowed: {allowed})"),
-    );
-    let body = match request_id {
-        Some(id) => crate::error::render_with_request_id(error, id),
-        None => error.into_response(),
-    };
-    let (body_parts, body) = body.into_parts();
+    )
+    .into_response()
+    .into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.extend(body_parts.headers);
     Response::from_parts(parts, body)

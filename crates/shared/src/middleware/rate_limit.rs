@@ -8,7 +8,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
@@ -152,15 +152,17 @@ impl ClientRateLimiter {
     /// Applies the limit to `req`: `Ok(Some(headers))` for the response when admitted,
     /// `Ok(None)` for exempt paths, `Err(429 with Retry-After and RateLimit-*)` when over
     /// the limit. Records the client address as a [`ClientIp`] extension.
-    pub fn admit(&self, req: &mut Request) -> Result<Option<RateLimitHeaders>, ApiError> {
+    /// `peer` is the connection's remote address (none when a test calls the app
+    /// without a socket: loopback).
+    pub fn admit(
+        &self,
+        req: &mut Request,
+        peer: Option<IpAddr>,
+    ) -> Result<Option<RateLimitHeaders>, ApiError> {
         if is_infrastructure_path(req.uri().path()) {
             return Ok(None);
         }
-        let peer = req
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_canonical())
-            .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        let peer = peer.map_or(IpAddr::from([127, 0, 0, 1]), |ip| ip.to_canonical());
         let client = self.client_ip(peer, req.headers());
         req.extensions_mut().insert(ClientIp(client));
         match self.check(client) {
