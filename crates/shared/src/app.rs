@@ -174,7 +174,10 @@ mod tests {
         let (status, body) = call(app, "/slow").await;
         assert_eq!(status, axum::http::StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(body["code"], "SERVICE_UNAVAILABLE", "{body}");
-        assert!(body["error"].as_str().is_some_and(|e| e.contains("200 ms")), "{body}");
+        assert!(
+            body["error"].as_str().is_some_and(|e| e.contains("200 ms")),
+            "{body}"
+        );
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 }
