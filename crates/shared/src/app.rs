@@ -14,10 +14,10 @@ use crate::config::HttpSettings;
 use crate::health::Health;
 use crate::metrics::Metrics;
 use crate::middleware::{
-    self, Auth, ClientRateLimiter, CorsPolicy, RouteIndex, Stack, StackLayer, StackService,
+    self, Auth, ClientRateLimiter, CorsPolicy, Stack, StackLayer, StackService,
 };
 use crate::openapi::OpenApiDoc;
-use crate::routing::{INFRASTRUCTURE_ROUTES, RouteTable};
+use crate::routing::{INFRASTRUCTURE_ROUTES, RouteIndex, RouteTable};
 
 /// The complete application a binary serves and a test calls: trailing-slash tolerance,
 /// the fleet's middleware, the body limit, the router.

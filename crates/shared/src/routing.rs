@@ -1,9 +1,12 @@
-//! A router that remembers what it routes, so a test can hold the OpenAPI document to it.
+//! A router that remembers what it routes, so a test can hold the OpenAPI document to it
+//! and the middleware can label a request with its route template.
 
 use axum::Router;
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodFilter, on};
+
+use crate::metrics::UNMATCHED_ROUTE;
 
 /// Routes plus the `(method, path)` table they serve.
 pub struct RouteTable<S = ()> {
@@ -84,3 +87,71 @@ pub const INFRASTRUCTURE_ROUTES: [&str; 6] = [
     "/openapi.json",
     "/openapi.yaml",
 ];
+
+/// The route templates of an app, so the stack knows a request's template (its metrics
+/// label) before the router runs, without a layer around every route.
+pub struct RouteIndex {
+    matcher: matchit::Router<usize>,
+    templates: Vec<String>,
+}
+
+const UNMATCHED: usize = usize::MAX;
+
+impl RouteIndex {
+    pub fn new<'a>(templates: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut index = Self {
+            matcher: matchit::Router::new(),
+            templates: Vec::new(),
+        };
+        for template in templates {
+            if index.templates.iter().any(|known| known == template) {
+                continue;
+            }
+            index
+                .matcher
+                .insert(template, index.templates.len())
+                .unwrap_or_else(|e| panic!("route {template} also passed axum: {e}"));
+            index.templates.push(template.to_string());
+        }
+        index
+    }
+
+    pub fn find(&self, path: &str) -> usize {
+        self.matcher.at(path).map_or(UNMATCHED, |m| *m.value)
+    }
+
+    pub fn template(&self, id: usize) -> &str {
+        self.templates
+            .get(id)
+            .map_or(UNMATCHED_ROUTE, String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_index_finds_templates_as_axum_does() {
+        let index = RouteIndex::new([
+            "/api/items/{id}",
+            "/api/items/stats",
+            "/api/items/{id}",
+            "/healthz",
+        ]);
+        assert_eq!(
+            index.template(index.find("/api/items/42")),
+            "/api/items/{id}"
+        );
+        assert_eq!(
+            index.template(index.find("/api/items/stats")),
+            "/api/items/stats"
+        );
+        assert_eq!(index.template(index.find("/healthz")), "/healthz");
+        assert_eq!(index.template(index.find("/nope")), UNMATCHED_ROUTE);
+        assert_eq!(
+            index.template(index.find("/api/items/1/2")),
+            UNMATCHED_ROUTE
+        );
+    }
+}

@@ -16,4 +16,4 @@ pub use context::{
 pub use cors::CorsPolicy;
 pub use hygiene::{method_not_allowed_envelope, not_found};
 pub use rate_limit::{ClientIp, ClientRateLimiter, RateLimitHeaders};
-pub use stack::{RouteIndex, Stack, StackLayer, StackService};
+pub use stack::{Stack, StackLayer, StackService};

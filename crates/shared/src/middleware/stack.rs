@@ -36,7 +36,8 @@ use super::hygiene::{method_not_allowed_envelope, panic_response};
 use super::{Auth, ClientRateLimiter, RateLimitHeaders};
 use crate::error::{ApiError, with_request_id};
 use crate::health::BoxFuture;
-use crate::metrics::{HttpSeries, Metrics, UNMATCHED_ROUTE};
+use crate::metrics::{HttpSeries, Metrics};
+use crate::routing::RouteIndex;
 
 type Compression = tower_http::compression::CompressionLayer<
     tower_http::compression::predicate::And<DefaultPredicate, SizeAbove>,
@@ -93,45 +94,6 @@ impl Stack {
 }
 
 static NEXT_STACK_ID: AtomicU64 = AtomicU64::new(0);
-
-/// The route templates of an app, so the stack knows a request's template (its metrics
-/// label) before the router runs, without a layer around every route.
-pub struct RouteIndex {
-    matcher: matchit::Router<usize>,
-    templates: Vec<String>,
-}
-
-const UNMATCHED: usize = usize::MAX;
-
-impl RouteIndex {
-    pub fn new<'a>(templates: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut index = Self {
-            matcher: matchit::Router::new(),
-            templates: Vec::new(),
-        };
-        for template in templates {
-            if index.templates.iter().any(|known| known == template) {
-                continue;
-            }
-            index
-                .matcher
-                .insert(template, index.templates.len())
-                .unwrap_or_else(|e| panic!("route {template} also passed axum: {e}"));
-            index.templates.push(template.to_string());
-        }
-        index
-    }
-
-    fn find(&self, path: &str) -> usize {
-        self.matcher.at(path).map_or(UNMATCHED, |m| *m.value)
-    }
-
-    fn template(&self, id: usize) -> &str {
-        self.templates
-            .get(id)
-            .map_or(UNMATCHED_ROUTE, String::as_str)
-    }
-}
 
 /// [`Stack`] as a layer.
 #[derive(Clone)]
@@ -401,33 +363,4 @@ fn is_standard(method: &Method) -> bool {
             | Method::DELETE
             | Method::OPTIONS
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn route_index_finds_templates_as_axum_does() {
-        let index = RouteIndex::new([
-            "/api/items/{id}",
-            "/api/items/stats",
-            "/api/items/{id}",
-            "/healthz",
-        ]);
-        assert_eq!(
-            index.template(index.find("/api/items/42")),
-            "/api/items/{id}"
-        );
-        assert_eq!(
-            index.template(index.find("/api/items/stats")),
-            "/api/items/stats"
-        );
-        assert_eq!(index.template(index.find("/healthz")), "/healthz");
-        assert_eq!(index.template(index.find("/nope")), UNMATCHED_ROUTE);
-        assert_eq!(
-            index.template(index.find("/api/items/1/2")),
-            UNMATCHED_ROUTE
-        );
-    }
 }
