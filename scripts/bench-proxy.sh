@@ -17,14 +17,7 @@ echo "==> building release binaries"
 cargo build --release --quiet --workspace --bins --examples
 RELEASE=${CARGO_TARGET_DIR:-target}/release
 
-WORK=$(mktemp -d /tmp/firecrawl-proxy-bench.XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_workdir firecrawl-proxy-bench
 
 # to_ms "1.23ms" | "456.00us" | "1.02s" -> milliseconds
 to_ms() {

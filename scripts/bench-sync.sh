@@ -20,15 +20,7 @@ echo "==> building release binaries"
 cargo build --release --quiet --workspace --bins --examples
 BIN=target/release/timescaledb-sync
 FAKE=target/release/examples/fake_questdb
-WORK=$(mktemp -d /tmp/tradingsystem-bench-sync.XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-  pg_stop
-}
-trap cleanup EXIT
+bench_workdir tradingsystem-bench-sync pg_stop
 pg_start >/dev/null
 PSQL=("$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1)
 BASE=${TEST_DATABASE_URL%/*}

@@ -12,15 +12,7 @@ bench_require_wrk
 echo "==> building release binaries"
 cargo build --release --quiet --workspace --bins --examples
 BIN=target/release/workspace-api
-WORK=$(mktemp -d /tmp/tradingsystem-bench.XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-  pg_stop
-}
-trap cleanup EXIT
+bench_workdir tradingsystem-bench pg_stop
 
 cat >"$WORK/mix.lua" <<'LUA'
 -- Alternates creating an item and updating the seeded one.

@@ -21,14 +21,7 @@ fi
 # The whole workspace, as the test run built it: a per-package build would unify features
 # differently and recompile half the dependencies.
 cargo build --quiet --workspace --bins --examples
-WORK=$(mktemp -d /tmp/tradingsystem-fuzz.XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_workdir tradingsystem-fuzz
 
 # start NAME PORT ENV... -- starts target/debug/NAME with only the given environment
 start() {

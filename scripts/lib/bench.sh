@@ -64,3 +64,20 @@ cpu_per_request() {
     -v rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
     'BEGIN { printf "%-34s %10s req/s   server CPU %.2f us/request\n", l, rps, (a - b) / t * 1e6 / r }'
 }
+
+# bench_workdir NAME [CLEANUP_CMD]: sets WORK (a fresh temporary directory) and PIDS (add
+# every background process to it); on exit, kills those processes, removes WORK, then
+# runs CLEANUP_CMD (e.g. pg_stop).
+bench_workdir() {
+  WORK=$(mktemp -d "/tmp/$1.XXXXXX")
+  PIDS=()
+  BENCH_CLEANUP=${2:-}
+  trap bench_cleanup EXIT
+}
+
+bench_cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+  if [ -n "$BENCH_CLEANUP" ]; then $BENCH_CLEANUP; fi
+}

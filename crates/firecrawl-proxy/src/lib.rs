@@ -91,9 +91,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = AppState::build(&config)?;
-    let listener = shared::server::bind(config.http.port)
-        .await
-        .with_context(|| format!("binding port {}", config.http.port))?;
+    let listener = shared::server::bind(config.http.port).await?;
     tracing::info!(
         service = NAME,
         port = config.http.port,

@@ -110,7 +110,7 @@ impl RouteIndex {
             index
                 .matcher
                 .insert(template, index.templates.len())
-                .unwrap_or_else(|e| panic!("route {template} also passed axum: {e}"));
+                .unwrap_or_else(|e| panic!("axum routes {template}, so matchit must: {e}"));
             index.templates.push(template.to_string());
         }
         index

@@ -9,9 +9,12 @@ use tokio::net::TcpListener;
 
 use crate::app::App;
 
-/// Binds `0.0.0.0:port` (port 0 picks a free one, for tests).
-pub async fn bind(port: u16) -> std::io::Result<TcpListener> {
-    TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], port))).await
+/// Binds `0.0.0.0:port` (port 0 picks a free one, for tests); the error names the port.
+pub async fn bind(port: u16) -> anyhow::Result<TcpListener> {
+    use anyhow::Context as _;
+    TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], port)))
+        .await
+        .with_context(|| format!("binding port {port}"))
 }
 
 /// Serves until `shutdown` resolves, then drains for at most `grace`.

@@ -60,23 +60,7 @@ impl Config {
             "one of trace, debug, info, warn, error, off",
             parse_level,
         );
-        let production = env
-            .get("APP_ENV")
-            .is_some_and(|v| v.eq_ignore_ascii_case("production"));
-        let log_format = reader.value(
-            &["LOG_FORMAT"],
-            if production {
-                LogFormat::Json
-            } else {
-                LogFormat::Text
-            },
-            "json or text",
-            |raw| match raw.to_ascii_lowercase().as_str() {
-                "json" => Some(LogFormat::Json),
-                "text" | "pretty" => Some(LogFormat::Text),
-                _ => None,
-            },
-        );
+        let log_format = LogFormat::read(&mut reader);
         let questdb = read_questdb(&mut reader);
         let target = read_target(&mut reader);
         let batch_size = reader.number(

@@ -25,6 +25,27 @@ pub enum LogFormat {
     Json,
 }
 
+impl LogFormat {
+    /// `LOG_FORMAT` (`json`, `text`/`pretty`), defaulting to JSON when
+    /// `APP_ENV=production`: the same for every binary of the fleet.
+    pub fn read(reader: &mut ConfigReader<'_>) -> Self {
+        let production = reader
+            .env()
+            .get("APP_ENV")
+            .is_some_and(|v| v.eq_ignore_ascii_case("production"));
+        reader.value(
+            &["LOG_FORMAT"],
+            if production { Self::Json } else { Self::Text },
+            "json or text",
+            |raw| match raw.to_ascii_lowercase().as_str() {
+                "json" => Some(Self::Json),
+                "text" | "pretty" => Some(Self::Text),
+                _ => None,
+            },
+        )
+    }
+}
+
 /// `CORS_ORIGIN`: `*` (any origin, never with credentials) or an explicit list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CorsOrigins {
@@ -94,24 +115,7 @@ impl HttpSettings {
             "one of trace, debug, info, warn, error, off",
             |raw| raw.parse().ok(),
         );
-        let production = reader
-            .env()
-            .get("APP_ENV")
-            .is_some_and(|v| v.eq_ignore_ascii_case("production"));
-        let log_format = reader.value(
-            &["LOG_FORMAT"],
-            if production {
-                LogFormat::Json
-            } else {
-                LogFormat::Text
-            },
-            "json or text",
-            |raw| match raw.to_ascii_lowercase().as_str() {
-                "json" => Some(LogFormat::Json),
-                "text" | "pretty" => Some(LogFormat::Text),
-                _ => None,
-            },
-        );
+        let log_format = LogFormat::read(reader);
 
         let window_name = own("RATE_LIMIT_WINDOW_MS");
         let window_ms = reader.number(

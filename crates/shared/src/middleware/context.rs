@@ -49,13 +49,10 @@ pub fn is_valid_correlation_id(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
-/// Health, readiness, metrics and API description routes: exempt from rate limiting,
-/// logged at debug.
+/// Health, readiness, metrics and API description routes: exempt from rate limiting
+/// and the deadline, logged at debug.
 pub fn is_infrastructure_path(path: &str) -> bool {
-    matches!(
-        path,
-        "/health" | "/healthz" | "/ready" | "/metrics" | "/openapi.json" | "/openapi.yaml"
-    )
+    crate::routing::INFRASTRUCTURE_ROUTES.contains(&path)
 }
 
 #[cfg(test)]

@@ -16,7 +16,6 @@ use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 use ipnet::IpNet;
 
-use super::context::is_infrastructure_path;
 use crate::error::ApiError;
 
 type KeyedLimiter =
@@ -149,24 +148,21 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 }
 
 impl ClientRateLimiter {
-    /// Applies the limit to `req`: `Ok(Some(headers))` for the response when admitted,
-    /// `Ok(None)` for exempt paths, `Err(429 with Retry-After and RateLimit-*)` when over
-    /// the limit. Records the client address as a [`ClientIp`] extension.
-    /// `peer` is the connection's remote address (none when a test calls the app
-    /// without a socket: loopback).
+    /// Applies the limit to `req`: `Ok(headers)` for the response when admitted,
+    /// `Err(429 with Retry-After and RateLimit-*)` when over the limit. Records the client
+    /// address as a [`ClientIp`] extension. `peer` is the connection's remote address
+    /// (none when a test calls the app without a socket: loopback). Which routes are
+    /// exempt is the stack's decision.
     pub fn admit(
         &self,
         req: &mut Request,
         peer: Option<IpAddr>,
-    ) -> Result<Option<RateLimitHeaders>, ApiError> {
-        if is_infrastructure_path(req.uri().path()) {
-            return Ok(None);
-        }
+    ) -> Result<RateLimitHeaders, ApiError> {
         let peer = peer.map_or(IpAddr::from([127, 0, 0, 1]), |ip| ip.to_canonical());
         let client = self.client_ip(peer, req.headers());
         req.extensions_mut().insert(ClientIp(client));
         match self.check(client) {
-            Ok(remaining) => Ok(Some(self.headers(remaining, self.reset_after(remaining)))),
+            Ok(remaining) => Ok(self.headers(remaining, self.reset_after(remaining))),
             Err(retry_after) => {
                 let retry_after = retry_after.max(1);
                 let error = ApiError::new(

@@ -45,13 +45,13 @@ type Compression = tower_http::compression::CompressionLayer<
 
 /// What the stack of one app instance shares between all its requests.
 pub struct Stack {
-    pub metrics: Metrics,
-    pub log_level: LevelFilter,
-    pub limiter: Arc<ClientRateLimiter>,
-    pub auth: Arc<Auth>,
-    pub deadline: Duration,
-    pub cors: CorsPolicy,
-    pub routes: RouteIndex,
+    metrics: Metrics,
+    log_level: LevelFilter,
+    limiter: Arc<ClientRateLimiter>,
+    auth: Arc<Auth>,
+    deadline: Duration,
+    cors: CorsPolicy,
+    routes: RouteIndex,
     compression: Compression,
     /// Tells this stack's entries apart in the per-thread series cache.
     id: u64,
@@ -206,6 +206,7 @@ where
             stack.finish(
                 &method,
                 route,
+                infrastructure,
                 response.status(),
                 started.elapsed(),
                 &ids.text,
@@ -296,9 +297,8 @@ impl Stack {
         let rate = if infrastructure {
             None
         } else {
-            self.limiter
-                .admit(req, peer)
-                .map_err(|limited| (limited, None))?
+            let headers = self.limiter.admit(req, peer);
+            Some(headers.map_err(|limited| (limited, None))?)
         };
         match self.auth.admit(req) {
             Ok(()) => Ok(rate),
@@ -312,6 +312,7 @@ impl Stack {
         &self,
         method: &Method,
         route: usize,
+        is_probe: bool,
         status: StatusCode,
         elapsed: Duration,
         id: &str,
@@ -320,7 +321,6 @@ impl Stack {
         if template != "/metrics" {
             self.observe(method, route, status, elapsed);
         }
-        let is_probe = is_infrastructure_path(template);
         let level = if is_probe { Level::DEBUG } else { Level::INFO };
         if self.log_level < level {
             return;
