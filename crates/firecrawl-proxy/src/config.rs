@@ -190,6 +190,22 @@ mod tests {
         )
     }
 
+    /// The versioned config files alone (not a developer's `.env`) keep the contract's
+    /// defaults: a fleet-wide value there would reach the proxy through the fallback.
+    #[test]
+    fn the_shipped_config_files_keep_the_proxy_limit_at_100() {
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let root = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(root.path().join("config")).expect("config dir");
+        for file in ["config/container-images.env", "config/.env.defaults"] {
+            std::fs::copy(repo.join(file), root.path().join(file)).expect("versioned file");
+        }
+        let env = Env::from_root(root.path().to_path_buf(), Vec::new());
+        let c = Config::from_env(&env, true).expect("valid");
+        assert_eq!(c.http.rate_limit_max, 100);
+        assert_eq!(c.http.rate_limit_window, Duration::from_secs(60));
+    }
+
     #[test]
     fn defaults_match_the_contract() {
         let c = config(&[], true).expect("valid");
