@@ -1,6 +1,6 @@
 //! [`AppCore`]: what every service instance carries besides its own state, and
 //! [`AppCore::into_app`], which turns a service's API routes into the full application
-//! (infrastructure routes, JSON fallback, middleware stack, trailing-slash tolerance).
+//! (infrastructure routes, JSON fallback, middleware stack, body limit).
 
 use std::sync::Arc;
 
@@ -8,20 +8,17 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::routing::get;
 use tower::Layer;
-use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 
 use crate::config::HttpSettings;
 use crate::health::Health;
 use crate::metrics::Metrics;
-use crate::middleware::{
-    self, Auth, ClientRateLimiter, CorsPolicy, Stack, StackLayer, StackService,
-};
+use crate::middleware::{self, Auth, ClientRateLimiter, CorsPolicy, Stack, StackService};
 use crate::openapi::OpenApiDoc;
 use crate::routing::{INFRASTRUCTURE_ROUTES, RouteIndex, RouteTable};
 
-/// The complete application a binary serves and a test calls: trailing-slash tolerance,
-/// the fleet's middleware, the body limit, the router.
-pub type App = NormalizePath<StackService<<DefaultBodyLimit as Layer<Router>>::Service>>;
+/// The complete application a binary serves and a test calls: the fleet's middleware,
+/// the body limit, the router.
+pub type App = StackService<<DefaultBodyLimit as Layer<Router>>::Service>;
 
 /// Identity, settings, metrics and limiter of one service instance.
 #[derive(Clone)]
@@ -104,8 +101,7 @@ impl AppCore {
             routes,
         );
         let limited = DefaultBodyLimit::max(self.settings.body_limit_bytes).layer(router);
-        let served = StackLayer(Arc::new(stack)).layer(limited);
-        NormalizePathLayer::trim_trailing_slash().layer(served)
+        StackService::new(Arc::new(stack), limited)
     }
 }
 

@@ -11,15 +11,21 @@ use axum::Json;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use tokio::task::futures::TaskLocalFuture;
 
 tokio::task_local! {
     /// The correlation id of the request being served on this task.
     static REQUEST_ID: Arc<str>;
 }
 
-/// Runs `fut` with `id` as the current request id (set by the correlation-id middleware).
-pub async fn with_request_id<F: Future>(id: Arc<str>, fut: F) -> F::Output {
-    REQUEST_ID.scope(id, fut).await
+/// `fut` with `id` as the current request id while it runs (set by the middleware stack).
+pub fn with_request_id<F: Future>(id: Arc<str>, fut: F) -> TaskLocalFuture<Arc<str>, F> {
+    REQUEST_ID.scope(id, fut)
+}
+
+/// Runs `f` with `id` as the current request id.
+pub fn in_request<R>(id: Arc<str>, f: impl FnOnce() -> R) -> R {
+    REQUEST_ID.sync_scope(id, f)
 }
 
 /// The correlation id of the current request, when called while serving one.

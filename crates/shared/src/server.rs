@@ -28,7 +28,7 @@ pub async fn serve(
     // Each connection gets its own copy of the app, told its peer's address.
     let per_connection = tower::service_fn(move |incoming: IncomingStream<'_, TcpListener>| {
         let mut app = app.clone();
-        app.get_mut().set_peer(incoming.remote_addr().ip());
+        app.set_peer(incoming.remote_addr().ip());
         std::future::ready(Ok::<_, std::convert::Infallible>(app))
     });
     let server = axum::serve(listener, per_connection).with_graceful_shutdown(async move {

@@ -8,6 +8,7 @@ mod cors;
 mod hygiene;
 mod rate_limit;
 mod stack;
+mod stack_future;
 
 pub use auth::{Actor, Auth, RequestMeta, is_mutating};
 pub use context::{
@@ -16,4 +17,5 @@ pub use context::{
 pub use cors::CorsPolicy;
 pub use hygiene::{method_not_allowed_envelope, not_found};
 pub use rate_limit::{ClientIp, ClientRateLimiter, RateLimitHeaders};
-pub use stack::{Stack, StackLayer, StackService};
+pub use stack::{Stack, StackService};
+pub use stack_future::StackFuture;

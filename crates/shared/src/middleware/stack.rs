@@ -6,42 +6,34 @@
 //! CORS and security headers of decision 12, the 405 envelope where axum left an empty
 //! one, and its metrics and log line (decisions 6 and 13).
 //!
-//! One service instead of six tower layers: each layer allocated, cloned its state or
+//! One service instead of six tower layers (and trailing-slash normalisation): each layer allocated, cloned its state or
 //! built a header map on every request, and together they cost as much CPU on
 //! `/healthz` as hyper and the handler did (see `scripts/bench-workspace.sh`).
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::IpAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use axum::body::{Body, HttpBody};
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use tower::{Layer, Service, ServiceExt};
-use tower_http::compression::CompressionLayer;
+use tower::Service;
+use tower_http::compression::Compression;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
 use tracing::Level;
 use tracing::level_filters::LevelFilter;
 
 use super::context::{CORRELATION_ID, CorrelationIds, is_infrastructure_path};
 use super::cors::CorsPolicy;
-use super::hygiene::{method_not_allowed_envelope, panic_response};
+use super::hygiene::panic_response;
+use super::stack_future::{Answer, CompressWhen, Guarded, RouterCall, StackFuture};
 use super::{Auth, ClientRateLimiter, RateLimitHeaders};
-use crate::error::{ApiError, with_request_id};
-use crate::health::BoxFuture;
-use crate::metrics::{HttpSeries, Metrics};
+use crate::error::{ApiError, in_request, with_request_id};
+use crate::metrics::Metrics;
 use crate::routing::RouteIndex;
-
-type Compression = tower_http::compression::CompressionLayer<
-    tower_http::compression::predicate::And<DefaultPredicate, SizeAbove>,
->;
 
 /// What the stack of one app instance shares between all its requests.
 pub struct Stack {
@@ -52,17 +44,6 @@ pub struct Stack {
     deadline: Duration,
     cors: CorsPolicy,
     routes: RouteIndex,
-    compression: Compression,
-    /// Tells this stack's entries apart in the per-thread series cache.
-    id: u64,
-}
-
-type SeriesKey = (u64, usize, Method, StatusCode);
-
-thread_local! {
-    /// HTTP series already looked up on this thread, by (stack, route, method, status):
-    /// per thread, so recording a request touches no lock the other workers share.
-    static SERIES: RefCell<HashMap<SeriesKey, HttpSeries>> = RefCell::default();
 }
 
 impl Stack {
@@ -83,29 +64,6 @@ impl Stack {
             deadline,
             cors,
             routes,
-            // gzip/br above 1 KiB: below that, the headers cost more than they save.
-            compression: CompressionLayer::new()
-                .gzip(true)
-                .br(true)
-                .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))),
-            id: NEXT_STACK_ID.fetch_add(1, Ordering::Relaxed),
-        }
-    }
-}
-
-static NEXT_STACK_ID: AtomicU64 = AtomicU64::new(0);
-
-/// [`Stack`] as a layer.
-#[derive(Clone)]
-pub struct StackLayer(pub Arc<Stack>);
-
-impl<S> Layer<S> for StackLayer {
-    type Service = StackService<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        StackService {
-            stack: self.0.clone(),
-            inner,
-            peer: None,
         }
     }
 }
@@ -114,174 +72,176 @@ impl<S> Layer<S> for StackLayer {
 #[derive(Clone)]
 pub struct StackService<S> {
     stack: Arc<Stack>,
-    inner: S,
+    router: Compression<S, CompressWhen>,
     /// The connection's remote address, for the rate limit (set once per connection
     /// rather than carried in every request's extensions).
     peer: Option<IpAddr>,
 }
 
 impl<S> StackService<S> {
+    pub fn new(stack: Arc<Stack>, router: S) -> Self {
+        let router = Compression::new(router)
+            .gzip(true)
+            .br(true)
+            .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024)));
+        Self {
+            stack,
+            router,
+            peer: None,
+        }
+    }
+
     pub fn set_peer(&mut self, peer: IpAddr) {
         self.peer = Some(peer);
     }
 }
 
-/// Where a request stands once the synchronous part of the stack has seen it.
-enum Pending<F> {
-    Preflight,
-    Refused(ApiError, Option<RateLimitHeaders>),
-    Panicked(Box<dyn std::any::Any + Send>),
-    Routed(F, Option<RateLimitHeaders>),
-    Compressed(
-        BoxFuture<'static, Result<Response, Infallible>>,
-        Option<RateLimitHeaders>,
-    ),
-}
-
 impl<S> Service<Request> for StackService<S>
 where
-    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send + 'static,
+    S: Service<Request, Response = Response, Error = Infallible>,
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Response, Infallible>>;
+    type Future = StackFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
+        self.router.poll_ready(cx)
     }
 
     fn call(&mut self, mut req: Request) -> Self::Future {
         let started = Instant::now();
-        let stack = self.stack.clone();
+        trim_trailing_slash(req.uri_mut());
         let ids = CorrelationIds::of(req.headers());
-        let route = stack.routes.find(req.uri().path());
-        let infrastructure = is_infrastructure_path(stack.routes.template(route));
+        let route = self.stack.routes.find(req.uri().path());
+        let infrastructure = is_infrastructure_path(self.stack.routes.template(route));
         let method = req.method().clone();
         let origin = req.headers().get(header::ORIGIN).cloned();
-        let pending = if method == Method::OPTIONS {
-            Pending::Preflight
+        let mut rate = None;
+        let answer = if method == Method::OPTIONS {
+            Answer::ready(self.stack.cors.preflight(origin.as_ref()))
         } else {
-            match stack.admit(&mut req, self.peer, infrastructure) {
-                Err((refusal, headers)) => Pending::Refused(refusal, headers),
-                Ok(headers) => match self.route(req) {
-                    Ok(Routed::Plain(future)) => Pending::Routed(future, headers),
-                    Ok(Routed::Compressed(future)) => Pending::Compressed(future, headers),
-                    Err(payload) => Pending::Panicked(payload),
-                },
+            match self.stack.admit(&mut req, self.peer, infrastructure) {
+                Err((refusal, headers)) => {
+                    rate = headers.map(Box::new);
+                    Answer::ready(in_request(ids.text.clone(), || refusal.into_response()))
+                }
+                Ok(headers) => {
+                    rate = headers.map(Box::new);
+                    // Probes answer fast or not at all; the deadline guards the API.
+                    let deadline = (!infrastructure).then_some(self.stack.deadline);
+                    self.route(req, ids.text.clone(), deadline)
+                }
             }
         };
-        // Probes answer fast or not at all; the deadline guards the API's routes.
-        let deadline = (!infrastructure).then_some(stack.deadline);
-        Box::pin(with_request_id(ids.text.clone(), async move {
-            let mut response = match pending {
-                Pending::Preflight => stack.cors.preflight(origin.as_ref()),
-                Pending::Refused(error, headers) => with_headers(error.into_response(), headers),
-                Pending::Panicked(payload) => panic_response(payload),
-                Pending::Routed(future, headers) => {
-                    with_headers(complete(future, deadline).await, headers)
-                }
-                Pending::Compressed(future, headers) => {
-                    with_headers(complete(future, deadline).await, headers)
-                }
-            };
-            if response.status() == StatusCode::METHOD_NOT_ALLOWED {
-                response = method_not_allowed_envelope(response);
-            }
-            let headers = response.headers_mut();
-            headers.reserve(6);
-            if method != Method::OPTIONS {
-                stack.cors.decorate(headers, origin.as_ref());
-            }
-            headers.insert(CORRELATION_ID, ids.header);
-            headers.insert(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            );
-            headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-            headers.insert(
-                header::REFERRER_POLICY,
-                HeaderValue::from_static("no-referrer"),
-            );
-            stack.finish(
-                &method,
-                route,
-                infrastructure,
-                response.status(),
-                started.elapsed(),
-                &ids.text,
-            );
-            Ok(response)
-        }))
+        let finish = Finish {
+            stack: self.stack.clone(),
+            started,
+            method,
+            route,
+            infrastructure,
+            origin,
+            ids,
+            rate,
+        };
+        StackFuture::new(answer, finish)
     }
 }
 
 impl<S> StackService<S>
 where
-    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send + 'static,
+    S: Service<Request, Response = Response, Error = Infallible>,
 {
     /// Calls the router (through compression when the client accepts an encoding),
-    /// catching a panic of the synchronous part; the future's own are caught later.
-    fn route(&mut self, req: Request) -> Result<Routed<S::Future>, Box<dyn std::any::Any + Send>> {
-        std::panic::catch_unwind(AssertUnwindSafe(|| {
+    /// catching a panic of the synchronous part; [`Guarded`] catches the future's.
+    fn route(
+        &mut self,
+        req: Request,
+        id: Arc<str>,
+        deadline: Option<Duration>,
+    ) -> Answer<S::Future> {
+        let call = std::panic::catch_unwind(AssertUnwindSafe(|| {
             if req.headers().contains_key(header::ACCEPT_ENCODING) {
-                let compressed = self.stack.compression.layer(self.inner.clone());
-                Routed::Compressed(Box::pin(async move {
-                    let Ok(response) = compressed.oneshot(req).await;
-                    Ok(response.map(Body::new))
-                }))
+                RouterCall::Compressed {
+                    future: self.router.call(req),
+                }
             } else {
-                Routed::Plain(self.inner.call(req))
+                RouterCall::Plain {
+                    future: self.router.get_mut().call(req),
+                }
             }
-        }))
-    }
-}
-
-enum Routed<F> {
-    Plain(F),
-    Compressed(BoxFuture<'static, Result<Response, Infallible>>),
-}
-
-/// Awaits the router's answer under `deadline`, turning a panic into a 500.
-async fn complete<F, B>(future: F, deadline: Option<Duration>) -> Response
-where
-    F: Future<Output = Result<Response<B>, Infallible>>,
-    B: HttpBody<Data = axum::body::Bytes> + Send + 'static,
-    B::Error: Into<axum::BoxError>,
-{
-    let mut future = std::pin::pin!(future);
-    let guarded = std::future::poll_fn(|cx| {
-        match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-            Ok(Poll::Ready(Ok(response))) => Poll::Ready(Ok(response)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(payload) => Poll::Ready(Err(payload)),
+        }));
+        match call {
+            Ok(call) => Answer::Routed {
+                future: with_request_id(id, Guarded::new(call, deadline)),
+            },
+            Err(payload) => Answer::ready(in_request(id, || panic_response(payload))),
         }
-    });
-    let outcome = match deadline {
-        Some(limit) => match tokio::time::timeout(limit, guarded).await {
-            Ok(outcome) => outcome,
-            Err(_) => {
-                return ApiError::unavailable(format!(
-                    "The request did not complete within the server's deadline of {} ms",
-                    limit.as_millis()
-                ))
-                .into_response();
-            }
-        },
-        None => guarded.await,
-    };
-    match outcome {
-        Ok(response) => response.map(Body::new),
-        Err(payload) => panic_response(payload),
     }
 }
 
-fn with_headers(mut response: Response, headers: Option<RateLimitHeaders>) -> Response {
-    if let Some(headers) = headers {
-        response.headers_mut().extend(headers);
+/// `/api/items/` is `/api/items`, and `//x` is `/x`: the originals' Express routers were
+/// not strict about slashes, and the dashboard has both spellings.
+fn trim_trailing_slash(uri: &mut Uri) {
+    let path = uri.path();
+    if path == "/" || (!path.ends_with('/') && !path.starts_with("//")) {
+        return;
     }
-    response
+    let trimmed = format!("/{}", path.trim_matches('/'));
+    let path_and_query = match uri.query() {
+        Some(query) => format!("{trimmed}?{query}"),
+        None => trimmed,
+    };
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = path_and_query.parse().ok();
+    if let Ok(normalized) = Uri::from_parts(parts) {
+        *uri = normalized;
+    }
+}
+
+/// What the stack still does once a request has its answer.
+pub(super) struct Finish {
+    stack: Arc<Stack>,
+    started: Instant,
+    method: Method,
+    route: usize,
+    infrastructure: bool,
+    origin: Option<HeaderValue>,
+    ids: CorrelationIds,
+    rate: Option<Box<RateLimitHeaders>>,
+}
+
+impl Finish {
+    /// Adds the rate-limit, CORS, correlation and security headers, then records the
+    /// request's metrics and log line.
+    pub(super) fn respond(self, mut response: Response) -> Response {
+        let headers = response.headers_mut();
+        headers.reserve(6);
+        if let Some(rate) = self.rate {
+            headers.extend(*rate);
+        }
+        if self.method != Method::OPTIONS {
+            self.stack.cors.decorate(headers, self.origin.as_ref());
+        }
+        headers.insert(CORRELATION_ID, self.ids.header);
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+        self.stack.finish(
+            &self.method,
+            self.route,
+            self.infrastructure,
+            response.status(),
+            self.started.elapsed(),
+            &self.ids.text,
+        );
+        response
+    }
 }
 
 impl Stack {
@@ -319,7 +279,9 @@ impl Stack {
     ) {
         let template = self.routes.template(route);
         if template != "/metrics" {
-            self.observe(method, route, status, elapsed);
+            self.metrics
+                .http()
+                .record(method, route, template, status, elapsed);
         }
         let level = if is_probe { Level::DEBUG } else { Level::INFO };
         if self.log_level < level {
@@ -333,34 +295,4 @@ impl Stack {
             tracing::info!(target: "http", service, method = %method, route = template, status = status.as_u16(), latency_ms, request_id = id, "request");
         }
     }
-
-    fn observe(&self, method: &Method, route: usize, status: StatusCode, elapsed: Duration) {
-        let key = (self.id, route, method.clone(), status);
-        let cached = SERIES.with_borrow(|cache| cache.get(&key).map(|s| s.observe(elapsed)));
-        if cached.is_some() {
-            return;
-        }
-        let series = self
-            .metrics
-            .http_series(method.as_str(), self.routes.template(route), status);
-        series.observe(elapsed);
-        // Only standard methods are cached, so a client inventing methods cannot grow
-        // the cache.
-        if is_standard(method) {
-            SERIES.with_borrow_mut(|cache| cache.insert(key, series));
-        }
-    }
-}
-
-fn is_standard(method: &Method) -> bool {
-    matches!(
-        *method,
-        Method::GET
-            | Method::HEAD
-            | Method::POST
-            | Method::PUT
-            | Method::PATCH
-            | Method::DELETE
-            | Method::OPTIONS
-    )
 }

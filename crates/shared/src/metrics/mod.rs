@@ -3,16 +3,15 @@
 
 use std::time::Duration;
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
-const HTTP_BUCKETS: [f64; 11] = [
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
+mod http;
+pub use http::HttpRecorder;
+
 const DB_BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 ];
@@ -20,27 +19,12 @@ const DB_BUCKETS: [f64; 12] = [
 /// The label every route without a matched template gets, keeping cardinality bounded.
 pub const UNMATCHED_ROUTE: &str = "unmatched";
 
-/// The HTTP series of one (method, route, status).
-#[derive(Clone)]
-pub struct HttpSeries {
-    requests: IntCounter,
-    duration: Histogram,
-}
-
-impl HttpSeries {
-    pub fn observe(&self, elapsed: Duration) {
-        self.requests.inc();
-        self.duration.observe(elapsed.as_secs_f64());
-    }
-}
-
 /// The metrics of one service instance.
 #[derive(Clone)]
 pub struct Metrics {
     registry: Registry,
     service: &'static str,
-    http_requests: IntCounterVec,
-    http_duration: HistogramVec,
+    http: HttpRecorder,
     db_queries: IntCounterVec,
     db_duration: HistogramVec,
     db_pool: IntGaugeVec,
@@ -50,23 +34,7 @@ impl Metrics {
     /// A fresh registry with the fleet's HTTP, database and process metrics.
     pub fn new(service: &'static str) -> Self {
         let registry = Registry::new();
-        let http_requests = IntCounterVec::new(
-            Opts::new(
-                "tradingsystem_http_requests_total",
-                "HTTP requests served, by matched route template",
-            ),
-            &["service", "method", "route", "status"],
-        )
-        .expect("valid metric");
-        let http_duration = HistogramVec::new(
-            HistogramOpts::new(
-                "tradingsystem_http_request_duration_seconds",
-                "HTTP request latency, by matched route template",
-            )
-            .buckets(HTTP_BUCKETS.to_vec()),
-            &["service", "method", "route", "status"],
-        )
-        .expect("valid metric");
+        let http = HttpRecorder::new(service);
         let db_queries = IntCounterVec::new(
             Opts::new(
                 "tradingsystem_db_queries_total",
@@ -93,8 +61,7 @@ impl Metrics {
         )
         .expect("valid metric");
         for collector in [
-            Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
-            Box::new(http_duration.clone()),
+            Box::new(http.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(db_queries.clone()),
             Box::new(db_duration.clone()),
             Box::new(db_pool.clone()),
@@ -110,8 +77,7 @@ impl Metrics {
         Self {
             registry,
             service,
-            http_requests,
-            http_duration,
+            http,
             db_queries,
             db_duration,
             db_pool,
@@ -127,18 +93,9 @@ impl Metrics {
         &self.registry
     }
 
-    /// The request counter and latency histogram of one (method, route, status); the
-    /// middleware keeps them, so a request does not look its labels up again.
-    pub fn http_series(&self, method: &str, route: &str, status: StatusCode) -> HttpSeries {
-        let labels = [self.service, method, route, status.as_str()];
-        HttpSeries {
-            requests: self.http_requests.with_label_values(&labels),
-            duration: self.http_duration.with_label_values(&labels),
-        }
-    }
-
-    pub fn observe_http(&self, method: &str, route: &str, status: StatusCode, elapsed: Duration) {
-        self.http_series(method, route, status).observe(elapsed);
+    /// The HTTP request counter and latency histogram (recorded by the middleware).
+    pub fn http(&self) -> &HttpRecorder {
+        &self.http
     }
 
     pub fn observe_db(&self, operation: &str, ok: bool, elapsed: Duration) {
@@ -185,7 +142,10 @@ mod tests {
     fn two_apps_in_one_process_do_not_collide() {
         let a = Metrics::new("a");
         let b = Metrics::new("b");
-        a.observe_http("GET", "/x/{id}", StatusCode::OK, Duration::from_millis(3));
+        let get = axum::http::Method::GET;
+        let ok = axum::http::StatusCode::OK;
+        a.http()
+            .record(&get, 0, "/x/{id}", ok, Duration::from_millis(3));
         b.observe_db("select", true, Duration::from_millis(1));
         let text = |m: &Metrics| {
             let mut buf = Vec::new();

@@ -1,0 +1,165 @@
+//! The stack's response future, written out rather than boxed: hyper keeps it inline in
+//! its connection task, so a request costs no allocation and no copy of a large future
+//! into one.
+
+use std::convert::Infallible;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use pin_project_lite::pin_project;
+use tokio::task::futures::TaskLocalFuture;
+use tokio::time::Sleep;
+use tower_http::compression::ResponseFuture as CompressionFuture;
+use tower_http::compression::predicate::{And, DefaultPredicate, SizeAbove};
+
+use super::hygiene::{method_not_allowed_envelope, panic_response};
+use super::stack::Finish;
+use crate::error::ApiError;
+
+/// When the stack compresses a response: gzip/br above 1 KiB (below that, the headers
+/// cost more than they save).
+pub type CompressWhen = And<DefaultPredicate, SizeAbove>;
+
+pin_project! {
+    /// The answer to one request, then its headers, metrics and log line.
+    pub struct StackFuture<F> {
+        #[pin]
+        answer: Answer<F>,
+        finish: Option<Finish>,
+    }
+}
+
+impl<F> StackFuture<F> {
+    pub(super) fn new(answer: Answer<F>, finish: Finish) -> Self {
+        Self {
+            answer,
+            finish: Some(finish),
+        }
+    }
+}
+
+impl<F> Future for StackFuture<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let response = match this.answer.project() {
+            AnswerProj::Ready { response } => response.take(),
+            AnswerProj::Routed { future } => Some(ready!(future.poll(cx))),
+        };
+        let (Some(response), Some(finish)) = (response, this.finish.take()) else {
+            panic!("StackFuture polled after completion");
+        };
+        Poll::Ready(Ok(finish.respond(response)))
+    }
+}
+
+pin_project! {
+    #[project = AnswerProj]
+    pub(super) enum Answer<F> {
+        /// The stack answered without the router: a preflight, a refusal, a panic while
+        /// routing.
+        Ready { response: Option<Response> },
+        /// The router's future, with the request id set while it runs.
+        Routed { #[pin] future: TaskLocalFuture<Arc<str>, Guarded<F>> },
+    }
+}
+
+impl<F> Answer<F> {
+    pub(super) fn ready(response: Response) -> Self {
+        Self::Ready {
+            response: Some(response),
+        }
+    }
+}
+
+pin_project! {
+    /// The router's future under the panic guard (a generic 500) and the deadline (503,
+    /// never 408); axum's empty 405 becomes the envelope.
+    pub(super) struct Guarded<F> {
+        #[pin]
+        call: RouterCall<F>,
+        deadline: Option<Pin<Box<Sleep>>>,
+        limit: Duration,
+    }
+}
+
+impl<F> Guarded<F> {
+    /// `limit` of `None`: no deadline (probes answer fast or not at all).
+    pub(super) fn new(call: RouterCall<F>, limit: Option<Duration>) -> Self {
+        Self {
+            call,
+            deadline: limit.map(|limit| Box::pin(tokio::time::sleep(limit))),
+            limit: limit.unwrap_or_default(),
+        }
+    }
+}
+
+impl<F> Future for Guarded<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Response;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        let mut this = self.project();
+        let response =
+            match std::panic::catch_unwind(AssertUnwindSafe(|| this.call.as_mut().poll(cx))) {
+                Ok(Poll::Ready(response)) => response,
+                Ok(Poll::Pending) => {
+                    return match this.deadline.as_mut().map(|sleep| sleep.as_mut().poll(cx)) {
+                        Some(Poll::Ready(())) => Poll::Ready(deadline_passed(*this.limit)),
+                        _ => Poll::Pending,
+                    };
+                }
+                Err(payload) => panic_response(payload),
+            };
+        Poll::Ready(if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+            method_not_allowed_envelope(response)
+        } else {
+            response
+        })
+    }
+}
+
+fn deadline_passed(limit: Duration) -> Response {
+    ApiError::unavailable(format!(
+        "The request did not complete within the server's deadline of {} ms",
+        limit.as_millis()
+    ))
+    .into_response()
+}
+
+pin_project! {
+    /// The router's future, through compression when the client accepts an encoding.
+    #[project = RouterCallProj]
+    pub(super) enum RouterCall<F> {
+        Plain { #[pin] future: F },
+        Compressed { #[pin] future: CompressionFuture<F, CompressWhen> },
+    }
+}
+
+impl<F> Future for RouterCall<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Response;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        match self.project() {
+            RouterCallProj::Plain { future } => future.poll(cx).map(|Ok(response)| response),
+            RouterCallProj::Compressed { future } => {
+                future.poll(cx).map(|Ok(response)| response.map(Body::new))
+            }
+        }
+    }
+}
