@@ -7,7 +7,6 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::routing::get;
-use tower::Layer;
 
 use crate::config::HttpSettings;
 use crate::health::Health;
@@ -16,9 +15,9 @@ use crate::middleware::{self, Auth, ClientRateLimiter, CorsPolicy, Stack, StackS
 use crate::openapi::OpenApiDoc;
 use crate::routing::{INFRASTRUCTURE_ROUTES, RouteIndex, RouteTable};
 
-/// The complete application a binary serves and a test calls: the fleet's middleware,
-/// the body limit, the router.
-pub type App = StackService<<DefaultBodyLimit as Layer<Router>>::Service>;
+/// The complete application a binary serves and a test calls: the fleet's middleware
+/// around the router.
+pub type App = StackService<Router>;
 
 /// Identity, settings, metrics and limiter of one service instance.
 #[derive(Clone)]
@@ -86,8 +85,10 @@ impl AppCore {
             );
         // `with_state(())` turns every handler into a ready route now; otherwise the
         // router would rebuild each handler on every request.
+        // Only the API's handlers read bodies, so only its routes carry the limit.
         let router = api
             .into_router()
+            .layer(DefaultBodyLimit::max(self.settings.body_limit_bytes))
             .merge(infrastructure)
             .fallback(middleware::not_found)
             .with_state(());
@@ -100,8 +101,7 @@ impl AppCore {
             CorsPolicy::new(&self.settings.cors_origins),
             routes,
         );
-        let limited = DefaultBodyLimit::max(self.settings.body_limit_bytes).layer(router);
-        StackService::new(Arc::new(stack), limited)
+        StackService::new(Arc::new(stack), router)
     }
 }
 
