@@ -38,6 +38,29 @@ wait_ready "http://127.0.0.1:$CEIL_PORT/healthz" >/dev/null
 echo
 echo "== ceiling: the services' own /healthz handler in bare axum (no middleware, same runtime and allocator)"
 cpu_per_request "bare /healthz" "$CEIL_PID" "http://127.0.0.1:$CEIL_PORT/healthz"
+echo
+echo "== the stack's own cost, in process (one thread, no sockets, no client on the cores)"
+target/release/examples/stack_cost
+
+# healthz_against_ceiling NAME PID PORT: the service's /healthz and the bare ceiling in
+# turns, three runs each (the machine's speed drifts between runs), then the stack's cost
+# as the share of the ceiling's median requests/s that the service's median loses.
+healthz_against_ceiling() {
+  local name=$1 pid=$2 port=$3 bare=() full=()
+  for _ in 1 2 3; do
+    cpu_per_request "bare /healthz (ceiling)" "$CEIL_PID" "http://127.0.0.1:$CEIL_PORT/healthz"
+    bare+=("$LAST_RPS")
+    cpu_per_request "$name GET /healthz (full stack)" "$pid" "http://127.0.0.1:$port/healthz"
+    full+=("$LAST_RPS")
+  done
+  python3 - "${bare[@]}" "${full[@]}" <<'PY'
+import statistics, sys
+runs = [float(x) for x in sys.argv[1:]]
+bare, full = statistics.median(runs[:3]), statistics.median(runs[3:])
+print(f"/healthz medians: ceiling {bare:,.0f} req/s, full stack {full:,.0f} req/s "
+      f"-> the stack costs {100 * (1 - full / bare):.1f} % of the ceiling")
+PY
+}
 
 bench_backend() {
   local name=$1 url=$2
@@ -62,7 +85,7 @@ bench_backend() {
   echo "== $name (start to ready ${started} ms, idle RSS ${idle} MiB, $(curl -fs "http://127.0.0.1:$port/api/items?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])') items, $(curl -fs "http://127.0.0.1:$port/api/items" | wc -c) bytes per list)"
   run_wrk "$name GET /api/items (100 items)" "http://127.0.0.1:$port/api/items"
   run_wrk "$name GET /health" "http://127.0.0.1:$port/health"
-  cpu_per_request "$name GET /healthz (full stack)" "$pid" "http://127.0.0.1:$port/healthz"
+  healthz_against_ceiling "$name" "$pid" "$port"
   local item_id
   item_id=$(curl -fs "http://127.0.0.1:$port/api/items?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')
   ITEM_ID=$item_id run_wrk "$name create/update mix" "http://127.0.0.1:$port" -s "$WORK/mix.lua"

@@ -52,7 +52,8 @@ run_wrk() {
 }
 
 # cpu_per_request LABEL PID URL -> runs wrk against URL and prints the server's CPU time
-# (user + system) per request in microseconds, next to the usual figures.
+# (user + system) per request in microseconds, next to the usual figures; leaves the
+# requests/s in LAST_RPS.
 cpu_per_request() {
   local label=$1 pid=$2 url=$3 before after out requests tck
   tck=$(getconf CLK_TCK)
@@ -60,6 +61,7 @@ cpu_per_request() {
   out=$(wrk -t2 -c50 -d"${BENCH_SECONDS:-10}s" --latency "$url")
   after=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   requests=$(awk '/requests in/ {print $1}' <<<"$out")
+  LAST_RPS=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   awk -v l="$label" -v r="$requests" -v b="$before" -v a="$after" -v t="$tck" \
     -v rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
     'BEGIN { printf "%-34s %10s req/s   server CPU %.2f us/request\n", l, rps, (a - b) / t * 1e6 / r }'
