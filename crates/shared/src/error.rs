@@ -5,32 +5,32 @@
 //! `errors` appears only for field-level failures and repeats `message` as `msg`, the
 //! express-validator key the dashboard reads. Internal details are logged, never sent.
 
-use std::sync::Arc;
-
 use axum::Json;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tokio::task::futures::TaskLocalFuture;
 
+use crate::middleware::CorrelationId;
+
 tokio::task_local! {
     /// The correlation id of the request being served on this task.
-    static REQUEST_ID: Arc<str>;
+    static REQUEST_ID: CorrelationId;
 }
 
 /// `fut` with `id` as the current request id while it runs (set by the middleware stack).
-pub fn with_request_id<F: Future>(id: Arc<str>, fut: F) -> TaskLocalFuture<Arc<str>, F> {
+pub fn with_request_id<F: Future>(id: CorrelationId, fut: F) -> TaskLocalFuture<CorrelationId, F> {
     REQUEST_ID.scope(id, fut)
 }
 
 /// Runs `f` with `id` as the current request id.
-pub fn in_request<R>(id: Arc<str>, f: impl FnOnce() -> R) -> R {
+pub fn in_request<R>(id: CorrelationId, f: impl FnOnce() -> R) -> R {
     REQUEST_ID.sync_scope(id, f)
 }
 
 /// The correlation id of the current request, when called while serving one.
-pub fn current_request_id() -> Option<Arc<str>> {
-    REQUEST_ID.try_with(Arc::clone).ok()
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(|id| id.as_str().to_owned()).ok()
 }
 
 /// One field-level validation failure.
@@ -227,20 +227,15 @@ struct WireFieldError<'a> {
     code: &'a str,
 }
 
-/// Renders `error` for a request whose id is known but no longer in scope.
-pub fn render_with_request_id(error: ApiError, request_id: Arc<str>) -> Response {
-    error.render(request_id)
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let request_id = current_request_id().unwrap_or_else(|| Arc::from("-"));
-        self.render(request_id)
+        let request_id = current_request_id();
+        self.render(request_id.as_deref().unwrap_or("-"))
     }
 }
 
 impl ApiError {
-    fn render(self, request_id: Arc<str>) -> Response {
+    fn render(self, request_id: &str) -> Response {
         let this = *self.0;
         if this.status.is_server_error() {
             tracing::error!(
@@ -267,7 +262,7 @@ impl ApiError {
                     code: &e.code,
                 })
                 .collect(),
-            request_id: &request_id,
+            request_id,
         };
         let mut response = (this.status, Json(envelope)).into_response();
         response.headers_mut().extend(this.headers);
@@ -281,7 +276,10 @@ mod tests {
     use http_body_util::BodyExt;
 
     async fn body(error: ApiError) -> (StatusCode, serde_json::Value) {
-        let response = with_request_id(Arc::from("req-1"), async { error.into_response() }).await;
+        let response = with_request_id(CorrelationId::from_static("req-1"), async {
+            error.into_response()
+        })
+        .await;
         let status = response.status();
         let bytes = response
             .into_body()

@@ -74,7 +74,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
                 .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
                 .map(|ua| ua.chars().take(500).collect()),
-            request_id: crate::error::current_request_id().map(|id| id.to_string()),
+            request_id: crate::error::current_request_id(),
         })
     }
 }

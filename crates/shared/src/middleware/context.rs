@@ -1,42 +1,45 @@
 //! The correlation id of decision 4, and which routes are infrastructure.
 
-use std::sync::Arc;
-
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 
 pub const CORRELATION_ID: HeaderName = HeaderName::from_static("x-correlation-id");
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// A request's correlation id, as text (for the log, the envelope and audit rows) and as
-/// the response header value.
-pub struct CorrelationIds {
-    pub text: Arc<str>,
-    pub header: HeaderValue,
-}
+/// A request's correlation id: the response header's value, which is also its text (for
+/// the log, the envelope and audit rows).
+#[derive(Clone, Debug)]
+pub struct CorrelationId(HeaderValue);
 
-impl CorrelationIds {
+impl CorrelationId {
     /// The caller's id when well-formed, otherwise a fresh UUIDv7.
     pub fn of(headers: &HeaderMap) -> Self {
         let given = [&CORRELATION_ID, &REQUEST_ID]
             .into_iter()
             .find_map(|name| headers.get(name))
-            .and_then(|value| Some((value, value.to_str().ok()?)))
-            .filter(|(_, text)| is_valid_correlation_id(text));
-        if let Some((value, text)) = given {
-            return Self {
-                text: Arc::from(text),
-                header: value.clone(),
-            };
+            .filter(|value| value.to_str().is_ok_and(is_valid_correlation_id));
+        if let Some(value) = given {
+            return Self(value.clone());
         }
         let mut buffer = uuid::Uuid::encode_buffer();
         // A v7 without uuid's shared monotonic context: that context is a mutex every
         // worker would take; ids need to be unique, not strictly ordered.
         let uuid = uuid::Uuid::new_v7(uuid::Timestamp::now(uuid::NoContext));
-        let text: &str = uuid.hyphenated().encode_lower(&mut buffer);
-        Self {
-            text: Arc::from(text),
-            header: HeaderValue::from_str(text).expect("a UUID is a valid header value"),
-        }
+        let text = uuid.hyphenated().encode_lower(&mut buffer);
+        Self(HeaderValue::from_str(text).expect("a UUID is a valid header value"))
+    }
+
+    /// A fixed id (tests, and the documentation's examples).
+    pub const fn from_static(id: &'static str) -> Self {
+        Self(HeaderValue::from_static(id))
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Both constructors hold visible ASCII only.
+        self.0.to_str().unwrap_or("-")
+    }
+
+    pub fn into_header(self) -> HeaderValue {
+        self.0
     }
 }
 

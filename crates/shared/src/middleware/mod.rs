@@ -12,7 +12,7 @@ mod stack_future;
 
 pub use auth::{Actor, Auth, RequestMeta, is_mutating};
 pub use context::{
-    CORRELATION_ID, CorrelationIds, REQUEST_ID, is_infrastructure_path, is_valid_correlation_id,
+    CORRELATION_ID, CorrelationId, REQUEST_ID, is_infrastructure_path, is_valid_correlation_id,
 };
 pub use cors::CorsPolicy;
 pub use hygiene::{method_not_allowed_envelope, not_found};

@@ -26,7 +26,7 @@ use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove}
 use tracing::Level;
 use tracing::level_filters::LevelFilter;
 
-use super::context::{CORRELATION_ID, CorrelationIds, is_infrastructure_path};
+use super::context::{CORRELATION_ID, CorrelationId, is_infrastructure_path};
 use super::cors::CorsPolicy;
 use super::hygiene::panic_response;
 use super::stack_future::{Answer, CompressWhen, Guarded, RouterCall, StackFuture};
@@ -111,25 +111,26 @@ where
     fn call(&mut self, mut req: Request) -> Self::Future {
         let started = Instant::now();
         trim_trailing_slash(req.uri_mut());
-        let ids = CorrelationIds::of(req.headers());
+        let id = CorrelationId::of(req.headers());
         let route = self.stack.routes.find(req.uri().path());
         let infrastructure = is_infrastructure_path(self.stack.routes.template(route));
         let method = req.method().clone();
         let origin = req.headers().get(header::ORIGIN).cloned();
         let mut rate = None;
         let answer = if method == Method::OPTIONS {
-            Answer::ready(self.stack.cors.preflight(origin.as_ref()))
+            Answer::ready(self.stack.cors.preflight(origin.as_ref()), id)
         } else {
             match self.stack.admit(&mut req, self.peer, infrastructure) {
                 Err((refusal, headers)) => {
                     rate = headers.map(Box::new);
-                    Answer::ready(in_request(ids.text.clone(), || refusal.into_response()))
+                    let response = in_request(id.clone(), || refusal.into_response());
+                    Answer::ready(response, id)
                 }
                 Ok(headers) => {
                     rate = headers.map(Box::new);
                     // Probes answer fast or not at all; the deadline guards the API.
                     let deadline = (!infrastructure).then_some(self.stack.deadline);
-                    self.route(req, ids.text.clone(), deadline)
+                    self.route(req, id, deadline)
                 }
             }
         };
@@ -140,7 +141,6 @@ where
             route,
             infrastructure,
             origin,
-            ids,
             rate,
         };
         StackFuture::new(answer, finish)
@@ -156,7 +156,7 @@ where
     fn route(
         &mut self,
         req: Request,
-        id: Arc<str>,
+        id: CorrelationId,
         deadline: Option<Duration>,
     ) -> Answer<S::Future> {
         let call = std::panic::catch_unwind(AssertUnwindSafe(|| {
@@ -174,7 +174,10 @@ where
             Ok(call) => Answer::Routed {
                 future: with_request_id(id, Guarded::new(call, deadline)),
             },
-            Err(payload) => Answer::ready(in_request(id, || panic_response(payload))),
+            Err(payload) => {
+                let response = in_request(id.clone(), || panic_response(payload));
+                Answer::ready(response, id)
+            }
         }
     }
 }
@@ -206,14 +209,21 @@ pub(super) struct Finish {
     route: usize,
     infrastructure: bool,
     origin: Option<HeaderValue>,
-    ids: CorrelationIds,
     rate: Option<Box<RateLimitHeaders>>,
 }
 
 impl Finish {
-    /// Adds the rate-limit, CORS, correlation and security headers, then records the
-    /// request's metrics and log line.
-    pub(super) fn respond(self, mut response: Response) -> Response {
+    /// Records the request's metrics and log line, then adds the rate-limit, CORS,
+    /// correlation and security headers.
+    pub(super) fn respond(self, mut response: Response, id: CorrelationId) -> Response {
+        self.stack.finish(
+            &self.method,
+            self.route,
+            self.infrastructure,
+            response.status(),
+            self.started.elapsed(),
+            id.as_str(),
+        );
         let headers = response.headers_mut();
         headers.reserve(6);
         if let Some(rate) = self.rate {
@@ -222,7 +232,7 @@ impl Finish {
         if self.method != Method::OPTIONS {
             self.stack.cors.decorate(headers, self.origin.as_ref());
         }
-        headers.insert(CORRELATION_ID, self.ids.header);
+        headers.insert(CORRELATION_ID, id.into_header());
         headers.insert(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -231,14 +241,6 @@ impl Finish {
         headers.insert(
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
-        );
-        self.stack.finish(
-            &self.method,
-            self.route,
-            self.infrastructure,
-            response.status(),
-            self.started.elapsed(),
-            &self.ids.text,
         );
         response
     }

@@ -5,7 +5,6 @@
 use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -18,6 +17,7 @@ use tokio::time::Sleep;
 use tower_http::compression::ResponseFuture as CompressionFuture;
 use tower_http::compression::predicate::{And, DefaultPredicate, SizeAbove};
 
+use super::context::CorrelationId;
 use super::hygiene::{method_not_allowed_envelope, panic_response};
 use super::stack::Finish;
 use crate::error::ApiError;
@@ -52,14 +52,17 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let response = match this.answer.project() {
-            AnswerProj::Ready { response } => response.take(),
-            AnswerProj::Routed { future } => Some(ready!(future.poll(cx))),
+        let (response, id) = match this.answer.project() {
+            AnswerProj::Ready { response, id } => (response.take(), id.take()),
+            AnswerProj::Routed { mut future } => {
+                let response = ready!(future.as_mut().poll(cx));
+                (Some(response), future.take_value())
+            }
         };
-        let (Some(response), Some(finish)) = (response, this.finish.take()) else {
+        let (Some(response), Some(id), Some(finish)) = (response, id, this.finish.take()) else {
             panic!("StackFuture polled after completion");
         };
-        Poll::Ready(Ok(finish.respond(response)))
+        Poll::Ready(Ok(finish.respond(response, id)))
     }
 }
 
@@ -68,16 +71,18 @@ pin_project! {
     pub(super) enum Answer<F> {
         /// The stack answered without the router: a preflight, a refusal, a panic while
         /// routing.
-        Ready { response: Option<Response> },
-        /// The router's future, with the request id set while it runs.
-        Routed { #[pin] future: TaskLocalFuture<Arc<str>, Guarded<F>> },
+        Ready { response: Option<Response>, id: Option<CorrelationId> },
+        /// The router's future, with the request id set while it runs (and taken back
+        /// for the response header when it is done).
+        Routed { #[pin] future: TaskLocalFuture<CorrelationId, Guarded<F>> },
     }
 }
 
 impl<F> Answer<F> {
-    pub(super) fn ready(response: Response) -> Self {
+    pub(super) fn ready(response: Response, id: CorrelationId) -> Self {
         Self::Ready {
             response: Some(response),
+            id: Some(id),
         }
     }
 }
