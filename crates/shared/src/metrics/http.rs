@@ -1,13 +1,15 @@
 //! The HTTP request counter and latency histogram, recorded per worker thread and summed
 //! when Prometheus scrapes. prometheus' own `HistogramVec` keeps one set of atomics per
 //! series, which every worker serving that route writes: on two cores they bounced the
-//! same cache lines on every request. Here a request adds to its own thread's tallies,
-//! under a lock no other thread takes except the scrape.
+//! same cache lines on every request. Here each thread has its own copy of each series
+//! it serves, found through a thread-local map, and only that thread writes it: a
+//! request takes no lock and executes no locked instruction.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
@@ -27,43 +29,61 @@ const DURATION: (&str, &str) = (
 );
 
 /// The HTTP metrics of one service instance (a [`Collector`] in its registry; clones
-/// share their tallies).
+/// share their series).
 #[derive(Clone)]
 pub struct HttpRecorder(Arc<Recorder>);
 
 struct Recorder {
     service: &'static str,
-    /// Tells this recorder's shards apart in a thread's list.
+    /// Tells this recorder's series apart in a thread's map.
     id: u64,
     descs: [Desc; 2],
-    shards: Mutex<Vec<Arc<Shard>>>,
+    /// Every thread's copy of every series, for the scrape (locked when a thread meets a
+    /// series for the first time, and by the scrape).
+    series: Mutex<Vec<Arc<Series>>>,
 }
 
-/// One thread's tallies, by series key.
-#[derive(Default)]
-struct Shard(Mutex<HashMap<u64, Tally>>);
-
-/// One series' count, sum and (non-cumulative) bucket counts, plus its labels.
-struct Tally {
+/// One thread's copy of one series: its labels and counts, written by that thread only.
+struct Series {
     method: &'static str,
     route: String,
     status: StatusCode,
-    count: u64,
-    sum: f64,
-    buckets: [u64; BUCKETS.len()],
+    /// Observations per bucket, not cumulative; the last counts those above 10 s.
+    buckets: [AtomicU64; BUCKETS.len() + 1],
+    /// The sum of the observations, as `f64` bits.
+    sum: AtomicU64,
 }
 
+/// The series keys are built by the server (route, method, status packed in a `u64`), so
+/// they need spreading, not SipHash's defence against chosen keys.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.write_u64(u64::from(*byte));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        let mixed = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = mixed ^ (mixed >> 32);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type ThreadSeries = HashMap<u64, Arc<Series>, BuildHasherDefault<KeyHasher>>;
+
 thread_local! {
-    /// This thread's shard of each recorder it has recorded for.
-    static SHARDS: RefCell<Vec<(u64, Arc<Shard>)>> = const { RefCell::new(Vec::new()) };
+    /// This thread's series, per recorder it has recorded for.
+    static SERIES: RefCell<Vec<(u64, ThreadSeries)>> = const { RefCell::new(Vec::new()) };
 }
 
 static NEXT_RECORDER_ID: AtomicU64 = AtomicU64::new(0);
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic elsewhere cannot leave a tally half-written in a way that matters.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 impl HttpRecorder {
     pub fn new(service: &'static str) -> Self {
@@ -79,7 +99,7 @@ impl HttpRecorder {
             service,
             id: NEXT_RECORDER_ID.fetch_add(1, Ordering::Relaxed),
             descs: [desc(REQUESTS), desc(DURATION)],
-            shards: Mutex::default(),
+            series: Mutex::default(),
         }))
     }
 
@@ -96,21 +116,35 @@ impl HttpRecorder {
         let route_key = u64::try_from(route).unwrap_or(u64::MAX) & 0xFFFF_FFFF;
         let key = route_key << 32 | slot << 16 | u64::from(status.as_u16());
         let recorder = &*self.0;
-        SHARDS.with_borrow_mut(|shards| {
-            let shard = match shards.iter().position(|(id, _)| *id == recorder.id) {
-                Some(found) => &shards[found].1,
+        SERIES.with_borrow_mut(|recorders| {
+            let index = match recorders.iter().position(|(id, _)| *id == recorder.id) {
+                Some(found) => found,
                 None => {
-                    let shard = Arc::<Shard>::default();
-                    lock(&recorder.shards).push(shard.clone());
-                    shards.push((recorder.id, shard));
-                    &shards[shards.len() - 1].1
+                    recorders.push((recorder.id, ThreadSeries::default()));
+                    recorders.len() - 1
                 }
             };
-            lock(&shard.0)
+            recorders[index]
+                .1
                 .entry(key)
-                .or_insert_with(|| Tally::new(method, template, status))
+                .or_insert_with(|| recorder.add_series(method, template, status))
                 .observe(elapsed.as_secs_f64());
         });
+    }
+}
+
+impl Recorder {
+    fn add_series(&self, method: &'static str, route: &str, status: StatusCode) -> Arc<Series> {
+        let series = Arc::new(Series {
+            method,
+            route: route.to_owned(),
+            status,
+            buckets: Default::default(),
+            sum: AtomicU64::new(0.0f64.to_bits()),
+        });
+        let mut all = self.series.lock().unwrap_or_else(PoisonError::into_inner);
+        all.push(series.clone());
+        series
     }
 }
 
@@ -132,33 +166,27 @@ fn method_label(method: &Method) -> (u64, &'static str) {
         .map_or((7, "OTHER"), |slot| (slot as u64, STANDARD[slot].as_str()))
 }
 
-impl Tally {
-    fn new(method: &'static str, route: &str, status: StatusCode) -> Self {
-        Self {
-            method,
-            route: route.to_owned(),
-            status,
-            count: 0,
-            sum: 0.0,
-            buckets: [0; BUCKETS.len()],
-        }
+impl Series {
+    /// Only the owning thread writes, so a load and a store stand in for an atomic add;
+    /// a scrape may read a count one observation ahead of the sum, which Prometheus
+    /// tolerates.
+    fn observe(&self, seconds: f64) {
+        let bucket = BUCKETS
+            .iter()
+            .position(|upper| seconds <= *upper)
+            .unwrap_or(BUCKETS.len());
+        let count = &self.buckets[bucket];
+        count.store(count.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        let sum = f64::from_bits(self.sum.load(Ordering::Relaxed)) + seconds;
+        self.sum.store(sum.to_bits(), Ordering::Relaxed);
     }
+}
 
-    fn observe(&mut self, seconds: f64) {
-        self.count += 1;
-        self.sum += seconds;
-        if let Some(bucket) = BUCKETS.iter().position(|upper| seconds <= *upper) {
-            self.buckets[bucket] += 1;
-        }
-    }
-
-    fn add(&mut self, other: &Tally) {
-        self.count += other.count;
-        self.sum += other.sum;
-        for (total, count) in self.buckets.iter_mut().zip(other.buckets) {
-            *total += count;
-        }
-    }
+/// One series summed over threads.
+#[derive(Default)]
+struct Totals {
+    sum: f64,
+    buckets: [u64; BUCKETS.len() + 1],
 }
 
 impl Collector for HttpRecorder {
@@ -167,25 +195,29 @@ impl Collector for HttpRecorder {
     }
 
     fn collect(&self) -> Vec<MetricFamily> {
-        let mut totals: BTreeMap<(&'static str, String, u16), Tally> = BTreeMap::new();
-        for shard in lock(&self.0.shards).iter() {
-            for tally in lock(&shard.0).values() {
-                totals
-                    .entry((tally.method, tally.route.clone(), tally.status.as_u16()))
-                    .or_insert_with(|| Tally::new(tally.method, &tally.route, tally.status))
-                    .add(tally);
+        let mut totals: BTreeMap<(&'static str, String, StatusCode), Totals> = BTreeMap::new();
+        let all = self.0.series.lock().unwrap_or_else(PoisonError::into_inner);
+        for series in all.iter() {
+            let total = totals
+                .entry((series.method, series.route.clone(), series.status))
+                .or_default();
+            total.sum += f64::from_bits(series.sum.load(Ordering::Relaxed));
+            for (total, count) in total.buckets.iter_mut().zip(&series.buckets) {
+                *total += count.load(Ordering::Relaxed);
             }
         }
+        drop(all);
         let (mut requests, mut durations) = (Vec::new(), Vec::new());
-        for tally in totals.values() {
+        for ((method, route, status), total) in &totals {
             let labels = vec![
-                label("method", tally.method),
-                label("route", &tally.route),
+                label("method", method),
+                label("route", route),
                 label("service", self.0.service),
-                label("status", tally.status.as_str()),
+                label("status", status.as_str()),
             ];
+            let count: u64 = total.buckets.iter().sum();
             let mut counter = proto::Counter::default();
-            counter.set_value(tally.count as f64);
+            counter.set_value(count as f64);
             let mut metric = proto::Metric::from_label(labels.clone());
             metric.set_counter(counter);
             requests.push(metric);
@@ -193,7 +225,7 @@ impl Collector for HttpRecorder {
             let mut cumulative = 0;
             let buckets = BUCKETS
                 .iter()
-                .zip(tally.buckets)
+                .zip(total.buckets)
                 .map(|(upper, count)| {
                     cumulative += count;
                     let mut bucket = proto::Bucket::default();
@@ -203,8 +235,8 @@ impl Collector for HttpRecorder {
                 })
                 .collect();
             let mut histogram = proto::Histogram::default();
-            histogram.set_sample_count(tally.count);
-            histogram.set_sample_sum(tally.sum);
+            histogram.set_sample_count(count);
+            histogram.set_sample_sum(total.sum);
             histogram.set_bucket(buckets);
             let mut metric = proto::Metric::from_label(labels);
             metric.set_histogram(histogram);
@@ -274,6 +306,8 @@ mod tests {
             StatusCode::NOT_FOUND,
             Duration::from_millis(1),
         );
+        let slow = Duration::from_secs(12);
+        recorder.record(&Method::POST, 1, "/slow", StatusCode::OK, slow);
         let text = text(recorder);
         let series = r#"method="GET",route="/x/{id}",service="svc",status="200""#;
         for line in [
@@ -286,6 +320,10 @@ mod tests {
             format!("tradingsystem_http_request_duration_seconds_sum{{{series}}} 0.28515625"),
             format!("tradingsystem_http_request_duration_seconds_count{{{series}}} 3"),
             r#"tradingsystem_http_requests_total{method="OTHER",route="unmatched",service="svc",status="404"} 1"#.to_string(),
+            // Above the largest bound: counted, in +Inf only.
+            r#"tradingsystem_http_request_duration_seconds_bucket{method="POST",route="/slow",service="svc",status="200",le="10"} 0"#.to_string(),
+            r#"tradingsystem_http_request_duration_seconds_bucket{method="POST",route="/slow",service="svc",status="200",le="+Inf"} 1"#.to_string(),
+            r#"tradingsystem_http_requests_total{method="POST",route="/slow",service="svc",status="200"} 1"#.to_string(),
         ] {
             assert!(text.contains(&line), "missing {line} in\n{text}");
         }
