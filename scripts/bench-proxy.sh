@@ -13,8 +13,7 @@ CONNECTIONS=${BENCH_CONNECTIONS:-50}
 source scripts/lib/bench.sh
 bench_require_wrk
 
-echo "==> building release binaries"
-cargo build --release --quiet --workspace --bins --examples
+bench_build firecrawl-proxy:fake_firecrawl
 RELEASE=${CARGO_TARGET_DIR:-target}/release
 
 bench_workdir firecrawl-proxy-bench

@@ -16,8 +16,7 @@ if [ ! -x /usr/bin/time ]; then
   echo "==> installing GNU time (peak RSS)"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
 fi
-echo "==> building release binaries"
-cargo build --release --quiet --workspace --bins --examples
+bench_build timescaledb-sync:fake_questdb
 BIN=target/release/timescaledb-sync
 FAKE=target/release/examples/fake_questdb
 bench_workdir tradingsystem-bench-sync pg_stop

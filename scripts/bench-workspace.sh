@@ -9,8 +9,7 @@ source scripts/lib/bench.sh
 source scripts/lib/postgres.sh
 bench_require_wrk
 
-echo "==> building release binaries"
-cargo build --release --quiet --workspace --bins --examples
+bench_build shared:bare_axum workspace-api:stack_cost
 BIN=target/release/workspace-api
 bench_workdir tradingsystem-bench pg_stop
 

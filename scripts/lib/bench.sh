@@ -9,6 +9,20 @@ bench_require_wrk() {
   fi
 }
 
+# bench_build [PACKAGE:EXAMPLE ...]: the binaries exactly as shipped (docker/Dockerfile
+# builds `--bins`, without dev-dependencies), then each example from its own package.
+# One `--bins --examples` build would unify dev-dependency features into the measured
+# binaries: wiremock turns on hyper's HTTP/2, whose protocol detection the shipped
+# services do not run.
+bench_build() {
+  echo "==> building release binaries (as shipped) and the benchmark's examples"
+  cargo build --release --quiet --workspace --bins
+  local spec
+  for spec in "$@"; do
+    cargo build --release --quiet -p "${spec%%:*}" --example "${spec#*:}"
+  done
+}
+
 bench_free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
