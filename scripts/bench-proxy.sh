@@ -14,7 +14,7 @@ source scripts/lib/bench.sh
 bench_require_wrk
 
 bench_build firecrawl-proxy:fake_firecrawl
-RELEASE=${CARGO_TARGET_DIR:-target}/release
+RELEASE=$TARGET_DIR/release
 
 bench_workdir firecrawl-proxy-bench
 

@@ -17,8 +17,8 @@ if [ ! -x /usr/bin/time ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
 fi
 bench_build timescaledb-sync:fake_questdb
-BIN=target/release/timescaledb-sync
-FAKE=target/release/examples/fake_questdb
+BIN=$TARGET_DIR/release/timescaledb-sync
+FAKE=$TARGET_DIR/release/examples/fake_questdb
 bench_workdir tradingsystem-bench-sync pg_stop
 pg_start >/dev/null
 PSQL=("$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1)

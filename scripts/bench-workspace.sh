@@ -10,7 +10,7 @@ source scripts/lib/postgres.sh
 bench_require_wrk
 
 bench_build shared:bare_axum workspace-api:stack_cost
-BIN=target/release/workspace-api
+BIN=$TARGET_DIR/release/workspace-api
 bench_workdir tradingsystem-bench pg_stop
 
 cat >"$WORK/mix.lua" <<'LUA'
@@ -30,7 +30,7 @@ LUA
 
 # ceiling: the bare axum handler
 CEIL_PORT=$(bench_free_port)
-PORT=$CEIL_PORT target/release/examples/bare_axum >/dev/null 2>&1 &
+PORT=$CEIL_PORT "$TARGET_DIR/release/examples/bare_axum" >/dev/null 2>&1 &
 PIDS+=($!)
 CEIL_PID=$!
 wait_ready "http://127.0.0.1:$CEIL_PORT/healthz" >/dev/null
@@ -39,7 +39,7 @@ echo "== ceiling: the services' own /healthz handler in bare axum (no middleware
 cpu_per_request "bare /healthz" "$CEIL_PID" "http://127.0.0.1:$CEIL_PORT/healthz"
 echo
 echo "== the stack's own cost, in process (one thread, no sockets, no client on the cores)"
-target/release/examples/stack_cost
+"$TARGET_DIR/release/examples/stack_cost"
 
 # healthz_against_ceiling NAME PID PORT: the service's /healthz and the bare ceiling in
 # turns, three runs each (the machine's speed drifts between runs), then the stack's cost

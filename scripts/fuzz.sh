@@ -23,12 +23,12 @@ fi
 cargo build --quiet --workspace --bins --examples
 bench_workdir tradingsystem-fuzz
 
-# start NAME PORT ENV... -- starts target/debug/NAME with only the given environment
+# start NAME PORT ENV... -- starts the debug build of NAME with only the given environment
 start() {
   local name=$1
   shift
   env -i PATH="$PATH" TRADINGSYSTEM_ROOT="$WORK" RATE_LIMIT_MAX=1000000 LOG_LEVEL=warn "$@" \
-    "target/debug/$name" >"$WORK/$name.log" 2>&1 &
+    "$TARGET_DIR/debug/$name" >"$WORK/$name.log" 2>&1 &
   PIDS+=($!)
 }
 
@@ -55,7 +55,7 @@ start workspace-api WORKSPACE_DATABASE_URL="sqlite://$WORK/workspace.db" WORKSPA
 fuzz workspace-api "$WORKSPACE_PORT"
 
 FAKE_PORT=$(bench_free_port)
-FAKE_FIRECRAWL_PORT=$FAKE_PORT target/debug/examples/fake_firecrawl >"$WORK/fake.log" 2>&1 &
+FAKE_FIRECRAWL_PORT=$FAKE_PORT "$TARGET_DIR/debug/examples/fake_firecrawl" >"$WORK/fake.log" 2>&1 &
 PIDS+=($!)
 PROXY_PORT=$(bench_free_port)
 start firecrawl-proxy FIRECRAWL_PROXY_PORT="$PROXY_PORT" FIRECRAWL_PROXY_BASE_URL="http://127.0.0.1:$FAKE_PORT"

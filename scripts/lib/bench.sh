@@ -2,6 +2,9 @@
 # Helpers shared by the benchmark scripts: wrk runs reduced to one line of figures,
 # RSS readings, free ports, waiting for readiness.
 
+# Where cargo puts its builds (CARGO_TARGET_DIR when set).
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+
 bench_require_wrk() {
   if ! command -v wrk >/dev/null 2>&1; then
     echo "==> installing wrk"
