@@ -35,7 +35,11 @@ start() {
 # fuzz NAME PORT -- runs schemathesis against openapi/NAME.yaml on PORT
 fuzz() {
   local name=$1 port=$2 status=0
-  wait_ready "http://127.0.0.1:$port/ready" >/dev/null
+  if ! wait_ready "http://127.0.0.1:$port/ready" >/dev/null; then
+    echo "$name did not become ready on :$port; its log (last 40 lines):"
+    tail -n 40 "$WORK/$name.log" 2>/dev/null || echo "(no log: was it built?)"
+    exit 1
+  fi
   echo "==> schemathesis against $name on :$port (seed $SEED)"
   .venv/bin/st run "openapi/$name.yaml" \
     --url "http://127.0.0.1:$port" \
