@@ -1,14 +1,16 @@
 //! The fleet's middleware as one tower service around the router. In order, a request
-//! gets: its correlation id (decision 4) and route template; a preflight answer when it
-//! is an `OPTIONS` (decision 12); the gate (rate limit, then auth for mutating calls);
-//! the router, under the deadline (503 when it passes, never 408) and a panic guard (a
-//! generic 500); compression when the client accepts it. Every response then gets the
-//! CORS and security headers of decision 12, the 405 envelope where axum left an empty
-//! one, and its metrics and log line (decisions 6 and 13).
+//! gets: its trailing slash trimmed, its correlation id (decision 4) and route template;
+//! a preflight answer when it is an `OPTIONS` (decision 12); the gate (rate limit, then
+//! auth for mutating calls); the router, under the deadline (503 when it passes, never
+//! 408) and a panic guard (a generic 500), with axum's empty 405 made an envelope;
+//! compression when the client accepts it. Then the request's metrics and log line
+//! (decisions 6 and 13), and the response's rate-limit, CORS, correlation and security
+//! headers (decision 12).
 //!
-//! One service instead of six tower layers (and trailing-slash normalisation): each layer allocated, cloned its state or
-//! built a header map on every request, and together they cost as much CPU on
-//! `/healthz` as hyper and the handler did (see `scripts/bench-workspace.sh`).
+//! One service instead of six tower layers and a slash-trimming one: each layer
+//! allocated, cloned its state or built a header map on every request, and together they
+//! cost as much CPU on `/healthz` as hyper and the handler did (see
+//! `scripts/bench-workspace.sh`).
 
 use std::convert::Infallible;
 use std::net::IpAddr;
@@ -296,5 +298,25 @@ impl Stack {
         } else {
             tracing::info!(target: "http", service, method = %method, route = template, status = status.as_u16(), latency_ms, request_id = id, "request");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trimmed(uri: &str) -> String {
+        let mut uri: Uri = uri.parse().expect("uri");
+        trim_trailing_slash(&mut uri);
+        uri.to_string()
+    }
+
+    #[test]
+    fn trailing_and_doubled_slashes_are_trimmed_and_the_query_kept() {
+        assert_eq!(trimmed("/api/items/"), "/api/items");
+        assert_eq!(trimmed("/api/items/?limit=1"), "/api/items?limit=1");
+        assert_eq!(trimmed("//health"), "/health");
+        assert_eq!(trimmed("/"), "/");
+        assert_eq!(trimmed("/api/items?x=/"), "/api/items?x=/");
     }
 }
