@@ -83,24 +83,24 @@ impl AppCore {
                 "/openapi.yaml",
                 get(move || async move { yaml_doc.yaml_response() }),
             );
+        // Only the API's handlers read bodies, so only its routes carry the body limit.
         // `with_state(())` turns every handler into a ready route now; otherwise the
         // router would rebuild each handler on every request.
-        // Only the API's handlers read bodies, so only its routes carry the limit.
         let router = api
             .into_router()
             .layer(DefaultBodyLimit::max(self.settings.body_limit_bytes))
             .merge(infrastructure)
             .fallback(middleware::not_found)
             .with_state(());
-        let stack = Stack::new(
-            self.metrics.clone(),
-            self.settings.log_level,
-            self.limiter.clone(),
-            self.auth.clone(),
-            self.settings.request_timeout,
-            CorsPolicy::new(&self.settings.cors_origins),
+        let stack = Stack {
+            metrics: self.metrics.clone(),
+            log_level: self.settings.log_level,
+            limiter: self.limiter.clone(),
+            auth: self.auth.clone(),
+            deadline: self.settings.request_timeout,
+            cors: CorsPolicy::new(&self.settings.cors_origins),
             routes,
-        );
+        };
         StackService::new(Arc::new(stack), router)
     }
 }

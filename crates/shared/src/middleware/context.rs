@@ -28,7 +28,7 @@ impl CorrelationId {
         Self(HeaderValue::from_str(text).expect("a UUID is a valid header value"))
     }
 
-    /// A fixed id (tests, and the documentation's examples).
+    /// A fixed id, for tests.
     pub const fn from_static(id: &'static str) -> Self {
         Self(HeaderValue::from_static(id))
     }

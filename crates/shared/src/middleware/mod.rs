@@ -11,11 +11,9 @@ mod stack;
 mod stack_future;
 
 pub use auth::{Actor, Auth, RequestMeta, is_mutating};
-pub use context::{
-    CORRELATION_ID, CorrelationId, REQUEST_ID, is_infrastructure_path, is_valid_correlation_id,
-};
+pub use context::{CORRELATION_ID, CorrelationId, REQUEST_ID, is_valid_correlation_id};
 pub use cors::CorsPolicy;
-pub use hygiene::{method_not_allowed_envelope, not_found};
+pub use hygiene::not_found;
 pub use rate_limit::{ClientIp, ClientRateLimiter, RateLimitHeaders};
 pub use stack::{Stack, StackService};
 pub use stack_future::StackFuture;

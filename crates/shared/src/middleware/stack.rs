@@ -37,37 +37,16 @@ use crate::error::{ApiError, in_request, with_request_id};
 use crate::metrics::Metrics;
 use crate::routing::RouteIndex;
 
-/// What the stack of one app instance shares between all its requests.
+/// What the stack of one app instance shares between all its requests (built by
+/// [`crate::AppCore::into_app`]).
 pub struct Stack {
-    metrics: Metrics,
-    log_level: LevelFilter,
-    limiter: Arc<ClientRateLimiter>,
-    auth: Arc<Auth>,
-    deadline: Duration,
-    cors: CorsPolicy,
-    routes: RouteIndex,
-}
-
-impl Stack {
-    pub fn new(
-        metrics: Metrics,
-        log_level: LevelFilter,
-        limiter: Arc<ClientRateLimiter>,
-        auth: Arc<Auth>,
-        deadline: Duration,
-        cors: CorsPolicy,
-        routes: RouteIndex,
-    ) -> Self {
-        Self {
-            metrics,
-            log_level,
-            limiter,
-            auth,
-            deadline,
-            cors,
-            routes,
-        }
-    }
+    pub(crate) metrics: Metrics,
+    pub(crate) log_level: LevelFilter,
+    pub(crate) limiter: Arc<ClientRateLimiter>,
+    pub(crate) auth: Arc<Auth>,
+    pub(crate) deadline: Duration,
+    pub(crate) cors: CorsPolicy,
+    pub(crate) routes: RouteIndex,
 }
 
 /// The stack around `S`, as served on one connection.
@@ -218,7 +197,7 @@ impl Finish {
     /// Records the request's metrics and log line, then adds the rate-limit, CORS,
     /// correlation and security headers.
     pub(super) fn respond(self, mut response: Response, id: CorrelationId) -> Response {
-        self.stack.finish(
+        self.stack.record(
             &self.method,
             self.route,
             self.infrastructure,
@@ -272,7 +251,7 @@ impl Stack {
 
     /// Metrics and the request's log line. Probes arrive every few seconds from Docker
     /// and Prometheus: they are logged at debug so the log stays about users' traffic.
-    fn finish(
+    fn record(
         &self,
         method: &Method,
         route: usize,

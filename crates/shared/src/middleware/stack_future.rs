@@ -93,8 +93,8 @@ pin_project! {
     pub(super) struct Guarded<F> {
         #[pin]
         call: RouterCall<F>,
-        deadline: Option<Pin<Box<Sleep>>>,
-        limit: Duration,
+        // The timer and the limit it was set to (for the 503's sentence).
+        deadline: Option<(Pin<Box<Sleep>>, Duration)>,
     }
 }
 
@@ -103,8 +103,7 @@ impl<F> Guarded<F> {
     pub(super) fn new(call: RouterCall<F>, limit: Option<Duration>) -> Self {
         Self {
             call,
-            deadline: limit.map(|limit| Box::pin(tokio::time::sleep(limit))),
-            limit: limit.unwrap_or_default(),
+            deadline: limit.map(|limit| (Box::pin(tokio::time::sleep(limit)), limit)),
         }
     }
 }
@@ -121,9 +120,12 @@ where
             match std::panic::catch_unwind(AssertUnwindSafe(|| this.call.as_mut().poll(cx))) {
                 Ok(Poll::Ready(response)) => response,
                 Ok(Poll::Pending) => {
-                    return match this.deadline.as_mut().map(|sleep| sleep.as_mut().poll(cx)) {
-                        Some(Poll::Ready(())) => Poll::Ready(deadline_passed(*this.limit)),
-                        _ => Poll::Pending,
+                    let passed = this.deadline.as_mut().and_then(|(sleep, limit)| {
+                        sleep.as_mut().poll(cx).is_ready().then_some(*limit)
+                    });
+                    return match passed {
+                        Some(limit) => Poll::Ready(deadline_passed(limit)),
+                        None => Poll::Pending,
                     };
                 }
                 Err(payload) => panic_response(payload),
