@@ -24,7 +24,6 @@ use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use tower::Service;
 use tower_http::compression::Compression;
-use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
 use tracing::Level;
 use tracing::level_filters::LevelFilter;
 
@@ -64,7 +63,7 @@ impl<S> StackService<S> {
         let router = Compression::new(router)
             .gzip(true)
             .br(true)
-            .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024)));
+            .compress_when(CompressWhen);
         Self {
             stack,
             router,
