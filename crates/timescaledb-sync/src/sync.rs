@@ -89,9 +89,11 @@ async fn sync(
     .await;
     if !options.dry_run {
         let error = outcome.as_ref().err().map(ToString::to_string);
+        let finished_at = chrono::Utc::now();
         let recorded = session
             .record_run(
                 stream,
+                finished_at,
                 outcome.is_ok(),
                 summary.rows_inserted,
                 error.as_deref(),
@@ -101,7 +103,7 @@ async fn sync(
             tracing::warn!(stream = stream.name.as_str(), error = %e, "could not record the run in sync_control");
         }
         if outcome.is_ok() {
-            summary.last_success = Some(chrono::Utc::now());
+            summary.last_success = Some(finished_at);
         }
     }
     session.close().await;

@@ -194,18 +194,22 @@ impl<'a> Session<'a> {
         Ok(inserted)
     }
 
-    /// Notes the end of a run for `status` (the last success survives later failures).
+    /// Notes the end of a run at `finished_at` (the last success survives later
+    /// failures). The time is the caller's, not the server's `now()`, so the textfile's
+    /// last success and the one stored here are the same instant.
     pub async fn record_run(
         &mut self,
         stream: &Stream,
+        finished_at: DateTime<Utc>,
         ok: bool,
         rows: u64,
         error: Option<&str>,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO sync_control (stream, last_run_at, last_run_status, last_run_rows, last_success_at, last_error) VALUES ($1, now(), $2, $3, CASE WHEN $4 THEN now() END, $5) ON CONFLICT (stream) DO UPDATE SET last_run_at = EXCLUDED.last_run_at, last_run_status = EXCLUDED.last_run_status, last_run_rows = EXCLUDED.last_run_rows, last_success_at = COALESCE(EXCLUDED.last_success_at, sync_control.last_success_at), last_error = EXCLUDED.last_error",
+            "INSERT INTO sync_control (stream, last_run_at, last_run_status, last_run_rows, last_success_at, last_error) VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN $2 END, $6) ON CONFLICT (stream) DO UPDATE SET last_run_at = EXCLUDED.last_run_at, last_run_status = EXCLUDED.last_run_status, last_run_rows = EXCLUDED.last_run_rows, last_success_at = COALESCE(EXCLUDED.last_success_at, sync_control.last_success_at), last_error = EXCLUDED.last_error",
         )
         .bind(stream.name.as_str())
+        .bind(finished_at)
         .bind(if ok { "ok" } else { "error" })
         .bind(i64::try_from(rows).unwrap_or(i64::MAX))
         .bind(ok)

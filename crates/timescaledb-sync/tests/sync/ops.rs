@@ -62,7 +62,7 @@ async fn the_textfile_is_written_atomically_and_keeps_the_last_success() {
         Some(3.0)
     );
     let kept = metric(&text, "tradingsystem_sync_last_success_timestamp_seconds").expect("kept");
-    assert!((kept - success).abs() < 1e-3, "{kept} vs {success}");
+    assert!((kept - success).abs() < 1e-5, "{kept} vs {success}");
 
     // Even with PostgreSQL down too, from the previous file.
     let down = Sync::with_urls("postgres://postgres@127.0.0.1:9/x", "http://127.0.0.1:9")
@@ -70,7 +70,7 @@ async fn the_textfile_is_written_atomically_and_keeps_the_last_success() {
     assert_eq!(down.run(&["run"]).await.code, 4);
     let text = std::fs::read_to_string(&file).expect("textfile");
     let kept = metric(&text, "tradingsystem_sync_last_success_timestamp_seconds").expect("kept");
-    assert!((kept - success).abs() < 1e-3);
+    assert!((kept - success).abs() < 1e-5, "{kept} vs {success}");
 }
 
 #[tokio::test]
