@@ -110,20 +110,26 @@ pub fn request_builder() -> axum::http::request::Builder {
     Request::builder()
 }
 
+/// An app around `api` with the given deadline and a generous rate limit, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_app(api: RouteTable, deadline: std::time::Duration) -> App {
+    use crate::config::{ConfigReader, Env, ServicePrefix};
+    let env = Env::from_pairs(".", [("RATE_LIMIT_MAX", "1000")]);
+    let mut reader = ConfigReader::new(&env);
+    let mut settings = HttpSettings::read(&mut reader, ServicePrefix("TEST_"), 1, &[], 120);
+    settings.request_timeout = deadline;
+    let core = AppCore::new("test", "0", reader.finish(settings).expect("valid"));
+    let doc = OpenApiDoc::from_yaml("openapi: 3.1.0\npaths: {}\n").expect("doc");
+    core.into_app(api, Health::new("test", "0"), doc)
+}
+
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
-    use crate::config::{ConfigReader, Env, ServicePrefix};
     use http_body_util::BodyExt;
     use tower::ServiceExt;
-
-    fn core() -> AppCore {
-        let env = Env::from_pairs(".", [("RATE_LIMIT_MAX", "1000")]);
-        let mut reader = ConfigReader::new(&env);
-        let mut settings = HttpSettings::read(&mut reader, ServicePrefix("TEST_"), 1, &[], 120);
-        settings.request_timeout = std::time::Duration::from_millis(200);
-        AppCore::new("test", "0", reader.finish(settings).expect("valid"))
-    }
 
     async fn call(app: App, path: &str) -> (axum::http::StatusCode, serde_json::Value) {
         let request = Request::builder()
@@ -146,9 +152,7 @@ mod tests {
         async fn boom() -> &'static str {
             panic!("secret detail at /srv/x.rs")
         }
-        let api = RouteTable::new().get("/boom", boom);
-        let doc = OpenApiDoc::from_yaml("openapi: 3.1.0\npaths: {}\n").expect("doc");
-        let app = core().into_app(api, Health::new("test", "0"), doc);
+        let app = test_app(RouteTable::new().get("/boom", boom), Duration::from_secs(5));
         let (status, body) = call(app, "/boom").await;
         assert_eq!(status, axum::http::StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(body["code"], "INTERNAL_ERROR");
@@ -160,12 +164,13 @@ mod tests {
     #[tokio::test]
     async fn a_request_past_the_deadline_is_a_503_envelope() {
         async fn slow() -> &'static str {
-            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            tokio::time::sleep(Duration::from_secs(5)).await;
             "late"
         }
-        let api = RouteTable::new().get("/slow", slow);
-        let doc = OpenApiDoc::from_yaml("openapi: 3.1.0\npaths: {}\n").expect("doc");
-        let app = core().into_app(api, Health::new("test", "0"), doc);
+        let app = test_app(
+            RouteTable::new().get("/slow", slow),
+            Duration::from_millis(200),
+        );
         let started = std::time::Instant::now();
         let (status, body) = call(app, "/slow").await;
         assert_eq!(status, axum::http::StatusCode::SERVICE_UNAVAILABLE);
@@ -174,6 +179,6 @@ mod tests {
             body["error"].as_str().is_some_and(|e| e.contains("200 ms")),
             "{body}"
         );
-        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert!(started.elapsed() < Duration::from_secs(2));
     }
 }

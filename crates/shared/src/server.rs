@@ -1,11 +1,28 @@
 //! Serving an [`App`] with graceful shutdown (decision 12): stop accepting, drain for at
 //! most the grace period, then return so `main` can close pools and exit 0.
+//!
+//! Connections are served by hyper's HTTP/1 connection directly rather than through
+//! `axum::serve`, which wraps each in hyper-util's protocol-detecting builder and, for
+//! every request, clones the whole app and drives it through a `Oneshot`: about a tenth
+//! of a service's CPU per `/healthz` (see `scripts/bench-workspace.sh`). The services
+//! speak HTTP/1.1 only, as the originals did.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::serve::IncomingStream;
-use tokio::net::TcpListener;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::serve::Listener;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinSet;
+use tower::Service as _;
 
 use crate::app::App;
 
@@ -17,45 +34,97 @@ pub async fn bind(port: u16) -> anyhow::Result<TcpListener> {
         .with_context(|| format!("binding port {port}"))
 }
 
-/// Serves until `shutdown` resolves, then drains for at most `grace`.
+/// Serves until `shutdown` resolves, then lets open requests finish for at most `grace`.
 pub async fn serve(
-    listener: TcpListener,
+    mut listener: TcpListener,
     app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> std::io::Result<()> {
-    let (tx, mut rx) = tokio::sync::watch::channel(false);
-    // Each connection gets its own copy of the app, told its peer's address.
-    let per_connection = tower::service_fn(move |incoming: IncomingStream<'_, TcpListener>| {
+    let mut connections = Connections::default();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        // axum's `Listener::accept` retries failed accepts (and waits a second when out
+        // of file descriptors).
+        let (stream, peer) = tokio::select! {
+            accepted = Listener::accept(&mut listener) => accepted,
+            () = &mut shutdown => break,
+        };
+        // Responses are written whole; nothing gains from Nagle's delay, and a streamed
+        // (compressed) body would wait on the client's delayed ACK.
+        let _ = stream.set_nodelay(true);
         let mut app = app.clone();
-        app.set_peer(incoming.remote_addr().ip());
-        std::future::ready(Ok::<_, std::convert::Infallible>(app))
-    });
-    let server = axum::serve(listener, per_connection).with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = tx.send(true);
-    });
-    let server = tokio::spawn(async move { server.await });
-    tokio::pin!(server);
-    tokio::select! {
-        result = &mut server => return flatten(result),
-        _ = rx.wait_for(|stopping| *stopping) => {}
+        app.set_peer(peer.ip());
+        connections.open(stream, peer, app);
     }
-    match tokio::time::timeout(grace, &mut server).await {
-        Ok(result) => flatten(result),
-        Err(_) => {
+    drop(listener);
+    connections.drain(grace).await;
+    Ok(())
+}
+
+/// The open connections, each with its own stop signal, so that serving a request
+/// touches nothing another connection touches. (A shared `watch` channel, as axum's serve
+/// and hyper-util's `GracefulShutdown` use, makes every poll of every connection take
+/// the channel's one lock.)
+#[derive(Default)]
+struct Connections {
+    tasks: JoinSet<()>,
+    stops: HashMap<tokio::task::Id, oneshot::Sender<()>>,
+}
+
+impl Connections {
+    fn open(&mut self, stream: TcpStream, peer: SocketAddr, app: App) {
+        while let Some(ended) = self.tasks.try_join_next_with_id() {
+            let id = ended.map_or_else(|e| e.id(), |(id, ())| id);
+            self.stops.remove(&id);
+        }
+        let (stop, stopped) = oneshot::channel::<()>();
+        let connection = http1::Builder::new()
+            .serve_connection(TokioIo::new(stream), Connection(RefCell::new(app)));
+        let task = self.tasks.spawn(async move {
+            let mut connection = std::pin::pin!(connection);
+            let ended = tokio::select! {
+                biased;
+                ended = connection.as_mut() => ended,
+                // The sender dropped: finish the request in flight, then close.
+                _ = stopped => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(e) = ended {
+                tracing::debug!(target: "http", "connection from {peer} ended: {e}");
+            }
+        });
+        self.stops.insert(task.id(), stop);
+    }
+
+    /// Stops every connection and waits at most `grace` for them to close; dropping the
+    /// set then aborts those still open.
+    async fn drain(mut self, grace: Duration) {
+        self.stops.clear();
+        let all_closed = async { while self.tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(grace, all_closed).await.is_err() {
             tracing::warn!(
                 grace_ms = grace.as_millis() as u64,
                 "shutdown grace period over; dropping open connections"
             );
-            server.abort();
-            Ok(())
         }
     }
 }
 
-fn flatten(result: Result<std::io::Result<()>, tokio::task::JoinError>) -> std::io::Result<()> {
-    result.map_err(std::io::Error::other)?
+/// One connection's app, as hyper calls it: through `&self`, and on HTTP/1 one request at
+/// a time, so the cell lends the app only for the synchronous part of each call.
+struct Connection(RefCell<App>);
+
+impl hyper::service::Service<hyper::Request<Incoming>> for Connection {
+    type Response = axum::response::Response;
+    type Error = Infallible;
+    type Future = <App as tower::Service<Request>>::Future;
+
+    fn call(&self, request: hyper::Request<Incoming>) -> Self::Future {
+        self.0.borrow_mut().call(request.map(Body::new))
+    }
 }
 
 /// The body of every service binary's `main` once its config is parsed: telemetry for
@@ -110,4 +179,133 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutdown signal received");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+    use crate::routing::RouteTable;
+
+    /// Serves an app with a `/slow` route (answers after `delay`) until the returned
+    /// sender fires.
+    async fn start(
+        delay: Duration,
+        grace: Duration,
+    ) -> (
+        SocketAddr,
+        oneshot::Sender<()>,
+        tokio::task::JoinHandle<std::io::Result<()>>,
+    ) {
+        let slow = move || async move {
+            tokio::time::sleep(delay).await;
+            "done"
+        };
+        let app = crate::app::test_app(
+            RouteTable::new().get("/slow", slow),
+            Duration::from_secs(30),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        let server = tokio::spawn(serve(listener, app, shutdown, grace));
+        (addr, stop, server)
+    }
+
+    async fn send(stream: &mut TcpStream, path: &str) {
+        let request = format!("GET {path} HTTP/1.1\r\nhost: test\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.expect("write");
+    }
+
+    /// Reads one response whose body has a `content-length`, leaving the connection open.
+    async fn read_response(stream: &mut TcpStream) -> String {
+        let mut bytes = Vec::new();
+        loop {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length = text[..end]
+                    .lines()
+                    .find_map(|line| line.strip_prefix("content-length: "))
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .expect("a content-length");
+                if bytes.len() >= end + 4 + length {
+                    return text;
+                }
+            }
+            let mut chunk = [0; 1024];
+            let read = stream.read(&mut chunk).await.expect("read");
+            assert!(read > 0, "connection closed mid-response: {text}");
+            bytes.extend_from_slice(&chunk[..read]);
+        }
+    }
+
+    #[tokio::test]
+    async fn shutdown_lets_the_request_in_flight_finish_then_closes() {
+        let (addr, stop, server) = start(Duration::from_millis(150), Duration::from_secs(5)).await;
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        send(&mut stream, "/slow").await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        drop(stop);
+
+        let response = read_response(&mut stream).await;
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        assert!(response.ends_with("done"), "{response}");
+        let mut rest = Vec::new();
+        stream.read_to_end(&mut rest).await.expect("read");
+        assert!(rest.is_empty(), "the connection closes after its request");
+        server.await.expect("join").expect("served");
+        assert!(
+            TcpStream::connect(addr).await.is_err(),
+            "no longer accepting"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_idle_keep_alive_connection_does_not_hold_up_shutdown() {
+        let (addr, stop, server) = start(Duration::ZERO, Duration::from_secs(5)).await;
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        send(&mut stream, "/healthz").await;
+        assert!(read_response(&mut stream).await.starts_with("HTTP/1.1 200"));
+
+        let started = Instant::now();
+        drop(stop);
+        server.await.expect("join").expect("served");
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        let mut rest = Vec::new();
+        stream.read_to_end(&mut rest).await.expect("read");
+        assert!(rest.is_empty(), "the idle connection was closed");
+    }
+
+    #[tokio::test]
+    async fn the_grace_period_bounds_the_drain() {
+        let (addr, stop, server) = start(Duration::from_secs(10), Duration::from_millis(20)).await;
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        send(&mut stream, "/slow").await;
+        tokio::time::sleep(Duration::from_millis(30)).await;
+
+        let started = Instant::now();
+        drop(stop);
+        server.await.expect("join").expect("served");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        let mut rest = Vec::new();
+        let read = stream.read_to_end(&mut rest).await;
+        assert!(
+            read.is_err() || rest.is_empty(),
+            "dropped without an answer"
+        );
+    }
 }
