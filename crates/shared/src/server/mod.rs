@@ -3,8 +3,8 @@
 //!
 //! Connections are served by hyper's HTTP/1 connection directly rather than through
 //! `axum::serve`, which wraps each in hyper-util's protocol-detecting builder and, for
-//! every request, clones the whole app and drives it through a `Oneshot`: about a tenth
-//! of a service's CPU per `/healthz` (see `scripts/bench-workspace.sh`). The services
+//! every request, clones the whole app and drives it through a `Oneshot`: that was about
+//! 6 % of a service's CPU per `/healthz` (see `scripts/bench-workspace.sh`). The services
 //! speak HTTP/1.1 only, as the originals did.
 
 use std::cell::RefCell;
@@ -18,13 +18,15 @@ use axum::extract::Request;
 use axum::serve::Listener;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 use tower::Service as _;
 
+use self::socket::Socket;
 use crate::app::App;
+
+mod socket;
 
 /// Binds `0.0.0.0:port` (port 0 picks a free one, for tests); the error names the port.
 pub async fn bind(port: u16) -> anyhow::Result<TcpListener> {
@@ -80,7 +82,7 @@ impl Connections {
         }
         let (stop, stopped) = oneshot::channel::<()>();
         let connection = http1::Builder::new()
-            .serve_connection(TokioIo::new(stream), Connection(RefCell::new(app)));
+            .serve_connection(Socket::new(stream), Connection(RefCell::new(app)));
         let task = self.tasks.spawn(async move {
             let mut connection = std::pin::pin!(connection);
             let ended = tokio::select! {
