@@ -255,6 +255,17 @@ mod tests {
         (addr, stop, server)
     }
 
+    /// Drops the stop sender and waits for `serve` to return; how long that took.
+    async fn stop_and_wait(
+        stop: oneshot::Sender<()>,
+        server: tokio::task::JoinHandle<std::io::Result<()>>,
+    ) -> Duration {
+        let started = Instant::now();
+        drop(stop);
+        server.await.expect("join").expect("served");
+        started.elapsed()
+    }
+
     async fn send(stream: &mut TcpStream, path: &str) {
         let request = format!("GET {path} HTTP/1.1\r\nhost: test\r\n\r\n");
         stream.write_all(request.as_bytes()).await.expect("write");
@@ -310,14 +321,8 @@ mod tests {
         send(&mut stream, "/healthz").await;
         assert!(read_response(&mut stream).await.starts_with("HTTP/1.1 200"));
 
-        let started = Instant::now();
-        drop(stop);
-        server.await.expect("join").expect("served");
-        assert!(
-            started.elapsed() < Duration::from_secs(1),
-            "{:?}",
-            started.elapsed()
-        );
+        let stopping = stop_and_wait(stop, server).await;
+        assert!(stopping < Duration::from_secs(1), "{stopping:?}");
         let mut rest = Vec::new();
         stream.read_to_end(&mut rest).await.expect("read");
         assert!(rest.is_empty(), "the idle connection was closed");
@@ -330,14 +335,8 @@ mod tests {
         send(&mut stream, "/slow").await;
         tokio::time::sleep(Duration::from_millis(30)).await;
 
-        let started = Instant::now();
-        drop(stop);
-        server.await.expect("join").expect("served");
-        assert!(
-            started.elapsed() < Duration::from_secs(2),
-            "{:?}",
-            started.elapsed()
-        );
+        let stopping = stop_and_wait(stop, server).await;
+        assert!(stopping < Duration::from_secs(2), "{stopping:?}");
         let mut rest = Vec::new();
         let read = stream.read_to_end(&mut rest).await;
         assert!(
