@@ -89,10 +89,14 @@ pub const INFRASTRUCTURE_ROUTES: [&str; 6] = [
 ];
 
 /// The route templates of an app, so the stack knows a request's template (its metrics
-/// label) before the router runs, without a layer around every route.
+/// label) and whether it is infrastructure before the router runs, without a layer
+/// around every route.
 pub struct RouteIndex {
     matcher: matchit::Router<usize>,
     templates: Vec<String>,
+    // Per template, whether it is one of INFRASTRUCTURE_ROUTES: decided once here rather
+    // than by string comparisons on every request.
+    infrastructure: Vec<bool>,
 }
 
 const UNMATCHED: usize = usize::MAX;
@@ -102,6 +106,7 @@ impl RouteIndex {
         let mut index = Self {
             matcher: matchit::Router::new(),
             templates: Vec::new(),
+            infrastructure: Vec::new(),
         };
         for template in templates {
             if index.templates.iter().any(|known| known == template) {
@@ -112,6 +117,9 @@ impl RouteIndex {
                 .insert(template, index.templates.len())
                 .unwrap_or_else(|e| panic!("axum routes {template}, so matchit must: {e}"));
             index.templates.push(template.to_string());
+            index
+                .infrastructure
+                .push(INFRASTRUCTURE_ROUTES.contains(&template));
         }
         index
     }
@@ -124,6 +132,12 @@ impl RouteIndex {
         self.templates
             .get(id)
             .map_or(UNMATCHED_ROUTE, String::as_str)
+    }
+
+    /// Health, readiness, metrics and API description routes: exempt from rate limiting
+    /// and the deadline, logged at debug.
+    pub fn is_infrastructure(&self, id: usize) -> bool {
+        self.infrastructure.get(id).copied().unwrap_or(false)
     }
 }
 
@@ -148,6 +162,9 @@ mod tests {
             "/api/items/stats"
         );
         assert_eq!(index.template(index.find("/healthz")), "/healthz");
+        assert!(index.is_infrastructure(index.find("/healthz")));
+        assert!(!index.is_infrastructure(index.find("/api/items/42")));
+        assert!(!index.is_infrastructure(index.find("/nope")));
         assert_eq!(index.template(index.find("/nope")), UNMATCHED_ROUTE);
         assert_eq!(
             index.template(index.find("/api/items/1/2")),

@@ -1,4 +1,4 @@
-//! The correlation id of decision 4, and which routes are infrastructure.
+//! The correlation id of decision 4.
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 
@@ -50,12 +50,6 @@ pub fn is_valid_correlation_id(value: &str) -> bool {
         && value
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-}
-
-/// Health, readiness, metrics and API description routes: exempt from rate limiting
-/// and the deadline, logged at debug.
-pub fn is_infrastructure_path(path: &str) -> bool {
-    crate::routing::INFRASTRUCTURE_ROUTES.contains(&path)
 }
 
 #[cfg(test)]

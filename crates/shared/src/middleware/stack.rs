@@ -27,7 +27,7 @@ use tower_http::compression::Compression;
 use tracing::Level;
 use tracing::level_filters::LevelFilter;
 
-use super::context::{CORRELATION_ID, CorrelationId, is_infrastructure_path};
+use super::context::{CORRELATION_ID, CorrelationId};
 use super::cors::CorsPolicy;
 use super::hygiene::panic_response;
 use super::stack_future::{Answer, CompressWhen, Guarded, RouterCall, StackFuture};
@@ -93,7 +93,7 @@ where
         trim_trailing_slash(req.uri_mut());
         let id = CorrelationId::of(req.headers());
         let route = self.stack.routes.find(req.uri().path());
-        let infrastructure = is_infrastructure_path(self.stack.routes.template(route));
+        let infrastructure = self.stack.routes.is_infrastructure(route);
         let method = req.method().clone();
         let origin = req.headers().get(header::ORIGIN).cloned();
         let mut rate = None;
@@ -205,7 +205,13 @@ impl Finish {
             id.as_str(),
         );
         let headers = response.headers_mut();
-        headers.reserve(6);
+        // Room for exactly what follows (the rate-limit headers; `Vary` and, for an
+        // allowed origin, three more CORS headers; the correlation id and three security
+        // headers), so the map grows at most once, and not at all when the response's
+        // first allocation has room (as `/healthz`'s has).
+        let rate = self.rate.as_ref().map_or(0, |rate| rate.len());
+        let cors = if self.origin.is_some() { 4 } else { 1 };
+        headers.reserve(rate + cors + 4);
         if let Some(rate) = self.rate {
             headers.extend(*rate);
         }
