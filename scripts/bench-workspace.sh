@@ -42,22 +42,25 @@ echo "== the stack's own cost, in process (one thread, no sockets, no client on 
 "$TARGET_DIR/release/examples/stack_cost"
 
 # healthz_against_ceiling NAME PID PORT: the service's /healthz and the bare ceiling in
-# turns, three runs each (the machine's speed drifts between runs), then the stack's cost
-# as the share of the ceiling's median requests/s that the service's median loses.
+# turns, HEALTHZ_ROUNDS pairs (default 5; the machine's speed drifts between runs, so each
+# pair is compared within itself), then the stack's cost as the median over the pairs of
+# the share of the ceiling's requests/s that the service loses.
 healthz_against_ceiling() {
-  local name=$1 pid=$2 port=$3 bare=() full=()
-  for _ in 1 2 3; do
+  local name=$1 pid=$2 port=$3 pairs=()
+  for _ in $(seq 1 "${HEALTHZ_ROUNDS:-5}"); do
     cpu_per_request "bare /healthz (ceiling)" "$CEIL_PID" "http://127.0.0.1:$CEIL_PORT/healthz"
-    bare+=("$LAST_RPS")
+    pairs+=("$LAST_RPS")
     cpu_per_request "$name GET /healthz (full stack)" "$pid" "http://127.0.0.1:$port/healthz"
-    full+=("$LAST_RPS")
+    pairs+=("$LAST_RPS")
   done
-  python3 - "${bare[@]}" "${full[@]}" <<'PY'
+  python3 - "${pairs[@]}" <<'PY'
 import statistics, sys
 runs = [float(x) for x in sys.argv[1:]]
-bare, full = statistics.median(runs[:3]), statistics.median(runs[3:])
-print(f"/healthz medians: ceiling {bare:,.0f} req/s, full stack {full:,.0f} req/s "
-      f"-> the stack costs {100 * (1 - full / bare):.1f} % of the ceiling")
+bare, full = runs[0::2], runs[1::2]
+costs = sorted(100 * (1 - f / b) for b, f in zip(bare, full))
+print(f"/healthz medians: ceiling {statistics.median(bare):,.0f} req/s, full stack "
+      f"{statistics.median(full):,.0f} req/s; per pair the stack costs "
+      f"{', '.join(f'{c:.1f}' for c in costs)} % -> median {statistics.median(costs):.1f} % of the ceiling")
 PY
 }
 
