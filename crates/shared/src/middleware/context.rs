@@ -1,6 +1,9 @@
 //! The correlation id of decision 4.
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use std::sync::LazyLock;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::http::{HeaderName, HeaderValue};
 
 pub const CORRELATION_ID: HeaderName = HeaderName::from_static("x-correlation-id");
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -11,20 +14,24 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct CorrelationId(HeaderValue);
 
 impl CorrelationId {
-    /// The caller's id when well-formed, otherwise a fresh UUIDv7.
-    pub fn of(headers: &HeaderMap) -> Self {
-        let given = [&CORRELATION_ID, &REQUEST_ID]
-            .into_iter()
-            .find_map(|name| headers.get(name))
-            .filter(|value| value.to_str().is_ok_and(is_valid_correlation_id));
-        if let Some(value) = given {
+    /// The caller's id (`x-correlation-id`, else `x-request-id`) when well-formed,
+    /// otherwise a fresh UUIDv7 stamped with the time of `at`, when the request arrived.
+    pub fn of(given: Option<&HeaderValue>, at: Instant) -> Self {
+        if let Some(value) = given.filter(|v| v.to_str().is_ok_and(is_valid_correlation_id)) {
             return Self(value.clone());
         }
-        let mut buffer = uuid::Uuid::encode_buffer();
+        let since_epoch = wall_clock_at(at);
         // A v7 without uuid's shared monotonic context: that context is a mutex every
         // worker would take; ids need to be unique, not strictly ordered.
-        let uuid = uuid::Uuid::new_v7(uuid::Timestamp::now(uuid::NoContext));
-        let text = uuid.hyphenated().encode_lower(&mut buffer);
+        let timestamp = uuid::Timestamp::from_unix(
+            uuid::NoContext,
+            since_epoch.as_secs(),
+            since_epoch.subsec_nanos(),
+        );
+        let mut buffer = uuid::Uuid::encode_buffer();
+        let text = uuid::Uuid::new_v7(timestamp)
+            .hyphenated()
+            .encode_lower(&mut buffer);
         Self(HeaderValue::from_str(text).expect("a UUID is a valid header value"))
     }
 
@@ -43,6 +50,21 @@ impl CorrelationId {
     }
 }
 
+/// The time since the Unix epoch at `at`: the wall clock read once per process, moved
+/// on by the monotonic clock the stack reads for each request anyway, which saves a
+/// clock read per generated id. A wall-clock step after start-up (not NTP's slewing)
+/// shifts ids' time prefix by the step; their uniqueness comes from 74 random bits.
+fn wall_clock_at(at: Instant) -> Duration {
+    static ANCHOR: LazyLock<(Instant, Duration)> = LazyLock::new(|| {
+        let since_epoch = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        (Instant::now(), since_epoch)
+    });
+    let (instant, since_epoch) = *ANCHOR;
+    since_epoch + at.saturating_duration_since(instant)
+}
+
 /// ≤ 128 characters of `[A-Za-z0-9._-]`: anything else is replaced, never echoed.
 pub fn is_valid_correlation_id(value: &str) -> bool {
     !value.is_empty()
@@ -55,6 +77,22 @@ pub fn is_valid_correlation_id(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_valid_given_id_is_kept_and_any_other_replaced_by_a_current_uuid_v7() {
+        let kept = CorrelationId::of(Some(&HeaderValue::from_static("abc-1")), Instant::now());
+        assert_eq!(kept.as_str(), "abc-1");
+        let before = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("after 1970");
+        for given in [None, Some(HeaderValue::from_static("a b"))] {
+            let fresh = CorrelationId::of(given.as_ref(), Instant::now());
+            let uuid = uuid::Uuid::parse_str(fresh.as_str()).expect("a UUID");
+            assert_eq!(uuid.get_version_num(), 7);
+            let (secs, _) = uuid.get_timestamp().expect("v7 has a time").to_unix();
+            assert!(secs.abs_diff(before.as_secs()) <= 1, "{secs} vs {before:?}");
+        }
+    }
 
     #[test]
     fn correlation_ids_are_bounded_and_plain() {

@@ -20,14 +20,14 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use tower::Service;
 use tower_http::compression::Compression;
 use tracing::Level;
 use tracing::level_filters::LevelFilter;
 
-use super::context::{CORRELATION_ID, CorrelationId};
+use super::context::{CORRELATION_ID, CorrelationId, REQUEST_ID};
 use super::cors::CorsPolicy;
 use super::hygiene::panic_response;
 use super::stack_future::{Answer, CompressWhen, Guarded, RouterCall, StackFuture};
@@ -91,11 +91,13 @@ where
     fn call(&mut self, mut req: Request) -> Self::Future {
         let started = Instant::now();
         trim_trailing_slash(req.uri_mut());
-        let id = CorrelationId::of(req.headers());
+        let read = ReadHeaders::of(req.headers());
+        let id = CorrelationId::of(read.correlation_id, started);
+        let origin = read.origin.cloned();
+        let compress = read.accept_encoding;
         let route = self.stack.routes.find(req.uri().path());
         let infrastructure = self.stack.routes.is_infrastructure(route);
         let method = req.method().clone();
-        let origin = req.headers().get(header::ORIGIN).cloned();
         let mut rate = None;
         let answer = if method == Method::OPTIONS {
             Answer::ready(self.stack.cors.preflight(origin.as_ref()), id)
@@ -110,7 +112,7 @@ where
                     rate = headers.map(Box::new);
                     // Probes answer fast or not at all; the deadline guards the API.
                     let deadline = (!infrastructure).then_some(self.stack.deadline);
-                    self.route(req, id, deadline)
+                    self.route(req, id, deadline, compress)
                 }
             }
         };
@@ -138,9 +140,10 @@ where
         req: Request,
         id: CorrelationId,
         deadline: Option<Duration>,
+        compress: bool,
     ) -> Answer<S::Future> {
         let call = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            if req.headers().contains_key(header::ACCEPT_ENCODING) {
+            if compress {
                 RouterCall::Compressed {
                     future: self.router.call(req),
                 }
@@ -159,6 +162,36 @@ where
                 Answer::ready(response, id)
             }
         }
+    }
+}
+
+/// The request headers the stack reads, found in one pass over a request's few headers
+/// rather than by four hash lookups.
+#[derive(Default)]
+struct ReadHeaders<'a> {
+    /// `x-correlation-id`, else `x-request-id` (decision 4).
+    correlation_id: Option<&'a HeaderValue>,
+    origin: Option<&'a HeaderValue>,
+    accept_encoding: bool,
+}
+
+impl<'a> ReadHeaders<'a> {
+    fn of(headers: &'a HeaderMap) -> Self {
+        let mut read = Self::default();
+        let mut request_id = None;
+        for (name, value) in headers {
+            if *name == CORRELATION_ID {
+                read.correlation_id.get_or_insert(value);
+            } else if *name == REQUEST_ID {
+                request_id.get_or_insert(value);
+            } else if name == header::ORIGIN {
+                read.origin.get_or_insert(value);
+            } else if name == header::ACCEPT_ENCODING {
+                read.accept_encoding = true;
+            }
+        }
+        read.correlation_id = read.correlation_id.or(request_id);
+        read
     }
 }
 
@@ -293,6 +326,31 @@ mod tests {
         let mut uri: Uri = uri.parse().expect("uri");
         trim_trailing_slash(&mut uri);
         uri.to_string()
+    }
+
+    #[test]
+    fn request_headers_are_read_as_by_lookups() {
+        let mut headers = HeaderMap::new();
+        headers.insert(REQUEST_ID, HeaderValue::from_static("from-x-request-id"));
+        headers.append(header::ORIGIN, HeaderValue::from_static("http://a"));
+        headers.append(header::ORIGIN, HeaderValue::from_static("http://b"));
+        let read = ReadHeaders::of(&headers);
+        assert_eq!(
+            read.correlation_id.map(|v| v.as_bytes()),
+            Some(&b"from-x-request-id"[..])
+        );
+        assert_eq!(read.origin, headers.get(header::ORIGIN));
+        assert!(!read.accept_encoding);
+
+        headers.insert(CORRELATION_ID, HeaderValue::from_static("preferred"));
+        headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        let read = ReadHeaders::of(&headers);
+        assert_eq!(
+            read.correlation_id.map(|v| v.as_bytes()),
+            Some(&b"preferred"[..])
+        );
+        assert!(read.accept_encoding);
+        assert!(ReadHeaders::of(&HeaderMap::new()).correlation_id.is_none());
     }
 
     #[test]
