@@ -49,13 +49,37 @@ pub struct Stack {
 }
 
 /// The stack around `S`, as served on one connection.
-#[derive(Clone)]
 pub struct StackService<S> {
-    stack: Arc<Stack>,
+    /// This connection's own handle on the shared stack: each request clones it into its
+    /// future, and a count per connection keeps those increments off a cache line every
+    /// worker would write (about half a point of `/healthz`'s cost, A/B in both orders).
+    stack: Arc<ConnectionStack>,
     router: Compression<S, CompressWhen>,
     /// The connection's remote address, for the rate limit (set once per connection
     /// rather than carried in every request's extensions).
     peer: Option<IpAddr>,
+}
+
+/// One connection's handle on the shared [`Stack`].
+pub(super) struct ConnectionStack(Arc<Stack>);
+
+impl std::ops::Deref for ConnectionStack {
+    type Target = Stack;
+
+    fn deref(&self) -> &Stack {
+        &self.0
+    }
+}
+
+/// A clone serves another connection, so it gets its own handle.
+impl<S: Clone> Clone for StackService<S> {
+    fn clone(&self) -> Self {
+        Self {
+            stack: Arc::new(ConnectionStack(Arc::clone(&self.stack.0))),
+            router: self.router.clone(),
+            peer: self.peer,
+        }
+    }
 }
 
 impl<S> StackService<S> {
@@ -65,7 +89,7 @@ impl<S> StackService<S> {
             .br(true)
             .compress_when(CompressWhen);
         Self {
-            stack,
+            stack: Arc::new(ConnectionStack(stack)),
             router,
             peer: None,
         }
@@ -216,7 +240,7 @@ fn trim_trailing_slash(uri: &mut Uri) {
 
 /// What the stack still does once a request has its answer.
 pub(super) struct Finish {
-    stack: Arc<Stack>,
+    stack: Arc<ConnectionStack>,
     started: Instant,
     method: Method,
     route: usize,
