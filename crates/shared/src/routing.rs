@@ -93,10 +93,14 @@ pub const INFRASTRUCTURE_ROUTES: [&str; 6] = [
 /// around every route.
 pub struct RouteIndex {
     matcher: matchit::Router<usize>,
-    templates: Vec<String>,
-    // Per template, whether it is one of INFRASTRUCTURE_ROUTES: decided once here rather
-    // than by string comparisons on every request.
-    infrastructure: Vec<bool>,
+    routes: Vec<IndexedRoute>,
+}
+
+struct IndexedRoute {
+    template: String,
+    /// One of INFRASTRUCTURE_ROUTES: decided once here rather than by string
+    /// comparisons on every request.
+    infrastructure: bool,
 }
 
 const UNMATCHED: usize = usize::MAX;
@@ -105,21 +109,20 @@ impl RouteIndex {
     pub fn new<'a>(templates: impl IntoIterator<Item = &'a str>) -> Self {
         let mut index = Self {
             matcher: matchit::Router::new(),
-            templates: Vec::new(),
-            infrastructure: Vec::new(),
+            routes: Vec::new(),
         };
         for template in templates {
-            if index.templates.iter().any(|known| known == template) {
+            if index.routes.iter().any(|known| known.template == template) {
                 continue;
             }
             index
                 .matcher
-                .insert(template, index.templates.len())
+                .insert(template, index.routes.len())
                 .unwrap_or_else(|e| panic!("axum routes {template}, so matchit must: {e}"));
-            index.templates.push(template.to_string());
-            index
-                .infrastructure
-                .push(INFRASTRUCTURE_ROUTES.contains(&template));
+            index.routes.push(IndexedRoute {
+                template: template.to_string(),
+                infrastructure: INFRASTRUCTURE_ROUTES.contains(&template),
+            });
         }
         index
     }
@@ -129,15 +132,17 @@ impl RouteIndex {
     }
 
     pub fn template(&self, id: usize) -> &str {
-        self.templates
+        self.routes
             .get(id)
-            .map_or(UNMATCHED_ROUTE, String::as_str)
+            .map_or(UNMATCHED_ROUTE, |route| route.template.as_str())
     }
 
     /// Health, readiness, metrics and API description routes: exempt from rate limiting
     /// and the deadline, logged at debug.
     pub fn is_infrastructure(&self, id: usize) -> bool {
-        self.infrastructure.get(id).copied().unwrap_or(false)
+        self.routes
+            .get(id)
+            .is_some_and(|route| route.infrastructure)
     }
 }
 

@@ -264,8 +264,7 @@ impl Finish {
         let headers = response.headers_mut();
         // Room for exactly what follows (the rate-limit headers; `Vary` and, for an
         // allowed origin, three more CORS headers; the correlation id and three security
-        // headers), so the map grows at most once, and not at all when the response's
-        // first allocation has room (as `/healthz`'s has).
+        // headers), so the map grows at most once.
         let rate = self.rate.as_ref().map_or(0, |rate| rate.len());
         let cors = if self.origin.is_some() { 4 } else { 1 };
         headers.reserve(rate + cors + 4);

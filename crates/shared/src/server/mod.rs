@@ -266,9 +266,12 @@ mod tests {
         started.elapsed()
     }
 
-    async fn send(stream: &mut TcpStream, path: &str) {
+    /// A new connection to `addr` with a GET of `path` sent on it.
+    async fn connect_and_get(addr: SocketAddr, path: &str) -> TcpStream {
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
         let request = format!("GET {path} HTTP/1.1\r\nhost: test\r\n\r\n");
         stream.write_all(request.as_bytes()).await.expect("write");
+        stream
     }
 
     /// Reads one response whose body has a `content-length`, leaving the connection open.
@@ -296,8 +299,7 @@ mod tests {
     #[tokio::test]
     async fn shutdown_lets_the_request_in_flight_finish_then_closes() {
         let (addr, stop, server) = start(Duration::from_millis(150), Duration::from_secs(5)).await;
-        let mut stream = TcpStream::connect(addr).await.expect("connect");
-        send(&mut stream, "/slow").await;
+        let mut stream = connect_and_get(addr, "/slow").await;
         tokio::time::sleep(Duration::from_millis(50)).await;
         drop(stop);
 
@@ -317,8 +319,7 @@ mod tests {
     #[tokio::test]
     async fn an_idle_keep_alive_connection_does_not_hold_up_shutdown() {
         let (addr, stop, server) = start(Duration::ZERO, Duration::from_secs(5)).await;
-        let mut stream = TcpStream::connect(addr).await.expect("connect");
-        send(&mut stream, "/healthz").await;
+        let mut stream = connect_and_get(addr, "/healthz").await;
         assert!(read_response(&mut stream).await.starts_with("HTTP/1.1 200"));
 
         let stopping = stop_and_wait(stop, server).await;
@@ -331,8 +332,7 @@ mod tests {
     #[tokio::test]
     async fn the_grace_period_bounds_the_drain() {
         let (addr, stop, server) = start(Duration::from_secs(10), Duration::from_millis(20)).await;
-        let mut stream = TcpStream::connect(addr).await.expect("connect");
-        send(&mut stream, "/slow").await;
+        let mut stream = connect_and_get(addr, "/slow").await;
         tokio::time::sleep(Duration::from_millis(30)).await;
 
         let stopping = stop_and_wait(stop, server).await;
