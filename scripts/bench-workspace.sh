@@ -9,7 +9,7 @@ source scripts/lib/bench.sh
 source scripts/lib/postgres.sh
 bench_require_wrk
 
-bench_build shared:bare_axum workspace-api:stack_cost
+bench_build shared:bare_axum
 BIN=$TARGET_DIR/release/workspace-api
 bench_workdir tradingsystem-bench pg_stop
 
@@ -37,9 +37,6 @@ wait_ready "http://127.0.0.1:$CEIL_PORT/healthz" >/dev/null
 echo
 echo "== ceiling: the services' own /healthz handler in bare axum (no middleware, same runtime and allocator)"
 cpu_per_request "bare /healthz" "$CEIL_PID" "http://127.0.0.1:$CEIL_PORT/healthz"
-echo
-echo "== the stack's own cost, in process (one thread, no sockets, no client on the cores)"
-"$TARGET_DIR/release/examples/stack_cost"
 
 # healthz_against_ceiling NAME PID PORT: the service's /healthz and the bare ceiling in
 # turns, HEALTHZ_ROUNDS pairs (default 5; the machine's speed drifts between runs, so each

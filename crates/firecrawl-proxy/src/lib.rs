@@ -27,6 +27,7 @@ use anyhow::Context;
 use shared::health::Health;
 use shared::openapi::OpenApiDoc;
 use shared::routing::RouteTable;
+use shared::server::FdBudget;
 use shared::{App, AppCore};
 
 pub use config::Config;
@@ -76,7 +77,8 @@ pub fn openapi() -> OpenApiDoc {
 }
 
 /// The complete application: routes, health, metrics, OpenAPI, middleware stack.
-/// `/ready` has no checks: Firecrawl being down only degrades `/health` (decision 5).
+/// `/ready` has no checks: Firecrawl being down only degrades `/health`
+/// (docs/decisions.md#d13).
 pub fn router(state: AppState) -> App {
     let health = Health::new(NAME, VERSION)
         .with_check(Arc::new(health::FirecrawlCheck(state.firecrawl.clone())));
@@ -88,6 +90,7 @@ pub fn router(state: AppState) -> App {
 /// Builds the state, serves until `shutdown`, drains.
 pub async fn serve(
     config: Config,
+    budget: FdBudget,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = AppState::build(&config)?;
@@ -100,13 +103,8 @@ pub async fn serve(
         max_in_flight = config.max_in_flight,
         "listening"
     );
-    shared::server::serve(
-        listener,
-        router(state),
-        shutdown,
-        config.http.shutdown_grace,
-    )
-    .await?;
+    let options = state.core.serve_options();
+    shared::server::serve(listener, router(state), options, budget, shutdown).await?;
     tracing::info!(service = NAME, "stopped");
     Ok(())
 }

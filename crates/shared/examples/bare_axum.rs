@@ -9,6 +9,9 @@ use axum::Router;
 use axum::routing::get;
 use shared::health::Health;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let port: u16 = std::env::var("PORT")

@@ -5,19 +5,25 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::routing::get;
+use tower::Layer;
+use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
+use tower_http::timeout::TimeoutLayer;
 
 use crate::config::HttpSettings;
 use crate::health::Health;
 use crate::metrics::Metrics;
-use crate::middleware::{self, Auth, ClientRateLimiter, CorsPolicy, Stack, StackService};
+use crate::middleware::{self, Auth, ClientRateLimiter, Gate, StackParts, envelope};
 use crate::openapi::OpenApiDoc;
-use crate::routing::{INFRASTRUCTURE_ROUTES, RouteIndex, RouteTable};
+use crate::routing::RouteTable;
+use crate::server::ServeOptions;
 
 /// The complete application a binary serves and a test calls: the fleet's middleware
-/// around the router.
-pub type App = StackService<Router>;
+/// around the router, with trailing slashes trimmed before it matches (`/api/items/` is
+/// `/api/items`, as the originals' Express routers were not strict about slashes).
+pub type App = NormalizePath<Router>;
 
 /// Identity, settings, metrics and limiter of one service instance.
 #[derive(Clone)]
@@ -52,17 +58,21 @@ impl AppCore {
         self.auth.enabled()
     }
 
+    /// How [`crate::server::serve`] runs this service's connections.
+    pub fn serve_options(&self) -> ServeOptions {
+        ServeOptions {
+            grace: self.settings.shutdown_grace,
+            header_read_timeout: self.settings.header_read_timeout,
+            max_connections: self.settings.max_connections,
+            metrics: self.metrics.http().clone(),
+        }
+    }
+
     /// The full application around a service's routes (already given their state).
     pub fn into_app(&self, api: RouteTable, health: Health, openapi: OpenApiDoc) -> App {
         if tokio::runtime::Handle::try_current().is_ok() {
             self.limiter.spawn_pruner();
         }
-        let routes = RouteIndex::new(
-            api.table()
-                .iter()
-                .map(|(_, path)| path.as_str())
-                .chain(INFRASTRUCTURE_ROUTES),
-        );
         let metrics = self.metrics.clone();
         let health = Arc::new(health);
         let (health_a, health_b, health_c) = (health.clone(), health.clone(), health);
@@ -83,36 +93,39 @@ impl AppCore {
                 "/openapi.yaml",
                 get(move || async move { yaml_doc.yaml_response() }),
             );
-        // Only the API's handlers read bodies, so only its routes carry the body limit.
-        // `with_state(())` turns every handler into a ready route now; otherwise the
-        // router would rebuild each handler on every request.
-        let router = api
+        // Only the API's handlers read bodies, and only they run under the deadline:
+        // probes answer fast or not at all.
+        let api = api
             .into_router()
             .layer(DefaultBodyLimit::max(self.settings.body_limit_bytes))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                self.settings.request_timeout,
+            ));
+        let router = api
             .merge(infrastructure)
-            .fallback(middleware::not_found)
+            .fallback(envelope::not_found)
+            .method_not_allowed_fallback(envelope::method_not_allowed)
+            // Turns every handler into a ready route now, rather than on each request.
             .with_state(());
-        let stack = Stack {
-            metrics: self.metrics.clone(),
+        let parts = StackParts {
+            metrics: self.metrics.http().clone(),
             log_level: self.settings.log_level,
-            limiter: self.limiter.clone(),
-            auth: self.auth.clone(),
+            gate: Arc::new(Gate {
+                limiter: self.limiter.clone(),
+                auth: self.auth.clone(),
+            }),
             deadline: self.settings.request_timeout,
-            cors: CorsPolicy::new(&self.settings.cors_origins),
-            routes,
+            cors: self.settings.cors_origins.clone(),
         };
-        StackService::new(Arc::new(stack), router)
+        NormalizePathLayer::trim_trailing_slash().layer(middleware::around(router, parts))
     }
 }
 
-/// Lets tests drive an [`App`] without a socket (`tower::ServiceExt::oneshot`).
-pub fn request_builder() -> axum::http::request::Builder {
-    Request::builder()
-}
-
-/// An app around `api` with the given deadline and a generous rate limit, for unit tests.
+/// An app around `api` with the given deadline and a generous rate limit, and its core,
+/// for unit tests.
 #[cfg(test)]
-pub(crate) fn test_app(api: RouteTable, deadline: std::time::Duration) -> App {
+pub(crate) fn test_app(api: RouteTable, deadline: std::time::Duration) -> (App, AppCore) {
     use crate::config::{ConfigReader, Env, ServicePrefix};
     let env = Env::from_pairs(".", [("RATE_LIMIT_MAX", "1000")]);
     let mut reader = ConfigReader::new(&env);
@@ -120,7 +133,7 @@ pub(crate) fn test_app(api: RouteTable, deadline: std::time::Duration) -> App {
     settings.request_timeout = deadline;
     let core = AppCore::new("test", "0", reader.finish(settings).expect("valid"));
     let doc = OpenApiDoc::from_yaml("openapi: 3.1.0\npaths: {}\n").expect("doc");
-    core.into_app(api, Health::new("test", "0"), doc)
+    (core.into_app(api, Health::new("test", "0"), doc), core)
 }
 
 #[cfg(test)]
@@ -132,7 +145,7 @@ mod tests {
     use tower::ServiceExt;
 
     async fn call(app: App, path: &str) -> (axum::http::StatusCode, serde_json::Value) {
-        let request = Request::builder()
+        let request = axum::extract::Request::builder()
             .uri(path)
             .body(axum::body::Body::empty())
             .expect("request");
@@ -152,7 +165,7 @@ mod tests {
         async fn boom() -> &'static str {
             panic!("secret detail at /srv/x.rs")
         }
-        let app = test_app(RouteTable::new().get("/boom", boom), Duration::from_secs(5));
+        let (app, _) = test_app(RouteTable::new().get("/boom", boom), Duration::from_secs(5));
         let (status, body) = call(app, "/boom").await;
         assert_eq!(status, axum::http::StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(body["code"], "INTERNAL_ERROR");
@@ -161,17 +174,17 @@ mod tests {
         assert!(!body.to_string().contains("secret"), "{body}");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_request_past_the_deadline_is_a_503_envelope() {
         async fn slow() -> &'static str {
             tokio::time::sleep(Duration::from_secs(5)).await;
             "late"
         }
-        let app = test_app(
+        let (app, _) = test_app(
             RouteTable::new().get("/slow", slow),
             Duration::from_millis(200),
         );
-        let started = std::time::Instant::now();
+        let started = tokio::time::Instant::now();
         let (status, body) = call(app, "/slow").await;
         assert_eq!(status, axum::http::StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(body["code"], "SERVICE_UNAVAILABLE", "{body}");
@@ -179,6 +192,6 @@ mod tests {
             body["error"].as_str().is_some_and(|e| e.contains("200 ms")),
             "{body}"
         );
-        assert!(started.elapsed() < Duration::from_secs(2));
+        assert_eq!(started.elapsed(), Duration::from_millis(200));
     }
 }

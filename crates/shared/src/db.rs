@@ -1,6 +1,6 @@
-//! Database plumbing (decision 8): the URL's scheme picks PostgreSQL or embedded SQLite,
-//! migrations are embedded per backend, TimescaleDB features are detected one by one,
-//! and every repository call is timed into the metrics.
+//! Database plumbing (docs/decisions.md#d16 and #d17): the URL's scheme picks PostgreSQL
+//! or embedded SQLite, migrations are embedded per backend, TimescaleDB features are
+//! detected one by one, and every repository call is timed into the metrics.
 //!
 //! SQL itself lives in each service's repository layer; this module never sees a table.
 

@@ -1,4 +1,5 @@
-//! The fleet's one error envelope (decision 3) and the request id it carries.
+//! The fleet's one error envelope (docs/decisions.md#d1) and the request id
+//! it carries.
 //!
 //! `{"success":false,"error":S,"message":S,"code":CODE,"errors":[...],"requestId":ID}`:
 //! `error` and `message` hold the same readable sentence (the dashboard shows `error`),
@@ -21,11 +22,6 @@ tokio::task_local! {
 /// `fut` with `id` as the current request id while it runs (set by the middleware stack).
 pub fn with_request_id<F: Future>(id: CorrelationId, fut: F) -> TaskLocalFuture<CorrelationId, F> {
     REQUEST_ID.scope(id, fut)
-}
-
-/// Runs `f` with `id` as the current request id.
-pub fn in_request<R>(id: CorrelationId, f: impl FnOnce() -> R) -> R {
-    REQUEST_ID.sync_scope(id, f)
 }
 
 /// The correlation id of the current request, when called while serving one.

@@ -1,4 +1,4 @@
-//! `/health`, `/healthz` and `/ready` (decision 5) with pluggable checks.
+//! `/health`, `/healthz` and `/ready` (docs/decisions.md#d13) with pluggable checks.
 
 use std::collections::BTreeMap;
 use std::pin::Pin;

@@ -2,7 +2,7 @@
 //!
 //! A service binary reads as a sentence (config → telemetry → state → router → serve):
 //!
-//! * [`config`]: the env hierarchy of decision 7 and typed, all-errors-at-once parsing
+//! * [`config`]: the env hierarchy of docs/decisions.md#d4 and typed, all-errors-at-once parsing
 //!   that exits with status 78;
 //! * [`telemetry`]: text or JSON logs;
 //! * [`app::AppCore`]: metrics registry, rate limiter, auth and the full middleware
@@ -30,9 +30,4 @@ pub mod time;
 pub mod validate;
 
 pub use app::{App, AppCore};
-
-// mimalloc for every binary of the fleet: the request path allocates small, short-lived
-// objects on every worker thread, where glibc malloc showed up as ~10% of CPU under load.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub use error::{ApiError, FieldError};

@@ -1,4 +1,5 @@
-//! Serving a service's OpenAPI document (decision 14) and checking it against the routes.
+//! Serving a service's OpenAPI document (docs/decisions.md#d19) and checking it against
+//! the routes.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

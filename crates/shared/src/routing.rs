@@ -1,12 +1,9 @@
-//! A router that remembers what it routes, so a test can hold the OpenAPI document to it
-//! and the middleware can label a request with its route template.
+//! A router that remembers what it routes, so a test can hold the OpenAPI document to it.
 
 use axum::Router;
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodFilter, on};
-
-use crate::metrics::UNMATCHED_ROUTE;
 
 /// Routes plus the `(method, path)` table they serve.
 pub struct RouteTable<S = ()> {
@@ -88,92 +85,8 @@ pub const INFRASTRUCTURE_ROUTES: [&str; 6] = [
     "/openapi.yaml",
 ];
 
-/// The route templates of an app, so the stack knows a request's template (its metrics
-/// label) and whether it is infrastructure before the router runs, without a layer
-/// around every route.
-pub struct RouteIndex {
-    matcher: matchit::Router<usize>,
-    routes: Vec<IndexedRoute>,
-}
-
-struct IndexedRoute {
-    template: String,
-    /// One of INFRASTRUCTURE_ROUTES: decided once here rather than by string
-    /// comparisons on every request.
-    infrastructure: bool,
-}
-
-const UNMATCHED: usize = usize::MAX;
-
-impl RouteIndex {
-    pub fn new<'a>(templates: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut index = Self {
-            matcher: matchit::Router::new(),
-            routes: Vec::new(),
-        };
-        for template in templates {
-            if index.routes.iter().any(|known| known.template == template) {
-                continue;
-            }
-            index
-                .matcher
-                .insert(template, index.routes.len())
-                .unwrap_or_else(|e| panic!("axum routes {template}, so matchit must: {e}"));
-            index.routes.push(IndexedRoute {
-                template: template.to_string(),
-                infrastructure: INFRASTRUCTURE_ROUTES.contains(&template),
-            });
-        }
-        index
-    }
-
-    pub fn find(&self, path: &str) -> usize {
-        self.matcher.at(path).map_or(UNMATCHED, |m| *m.value)
-    }
-
-    pub fn template(&self, id: usize) -> &str {
-        self.routes
-            .get(id)
-            .map_or(UNMATCHED_ROUTE, |route| route.template.as_str())
-    }
-
-    /// Health, readiness, metrics and API description routes: exempt from rate limiting
-    /// and the deadline, logged at debug.
-    pub fn is_infrastructure(&self, id: usize) -> bool {
-        self.routes
-            .get(id)
-            .is_some_and(|route| route.infrastructure)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn route_index_finds_templates_as_axum_does() {
-        let index = RouteIndex::new([
-            "/api/items/{id}",
-            "/api/items/stats",
-            "/api/items/{id}",
-            "/healthz",
-        ]);
-        assert_eq!(
-            index.template(index.find("/api/items/42")),
-            "/api/items/{id}"
-        );
-        assert_eq!(
-            index.template(index.find("/api/items/stats")),
-            "/api/items/stats"
-        );
-        assert_eq!(index.template(index.find("/healthz")), "/healthz");
-        assert!(index.is_infrastructure(index.find("/healthz")));
-        assert!(!index.is_infrastructure(index.find("/api/items/42")));
-        assert!(!index.is_infrastructure(index.find("/nope")));
-        assert_eq!(index.template(index.find("/nope")), UNMATCHED_ROUTE);
-        assert_eq!(
-            index.template(index.find("/api/items/1/2")),
-            UNMATCHED_ROUTE
-        );
-    }
+/// Health, readiness, metrics and API description routes: exempt from rate limiting
+/// and the deadline, logged at debug.
+pub fn is_infrastructure(template: &str) -> bool {
+    INFRASTRUCTURE_ROUTES.contains(&template)
 }

@@ -1,6 +1,6 @@
-//! Logging (decision 13): readable text by default, JSON lines with `LOG_FORMAT=json` or
-//! `APP_ENV=production`. One global subscriber per process; each service's own level is
-//! applied to its crate's target and to its request log lines.
+//! Logging (docs/decisions.md#d15): readable text by default, JSON lines with
+//! `LOG_FORMAT=json` or `APP_ENV=production`. One global subscriber per process; each
+//! service's own level is applied to its crate's target and to its request log lines.
 
 use tracing::level_filters::LevelFilter;
 use tracing_subscriber::EnvFilter;

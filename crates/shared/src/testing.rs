@@ -4,7 +4,6 @@
 
 use std::net::SocketAddr;
 use std::ops::Deref;
-use std::time::Duration;
 
 use axum::http::Method;
 use reqwest::StatusCode;
@@ -13,6 +12,7 @@ use serde_json::Value;
 use crate::App;
 use crate::openapi::{OpenApiDoc, compare_routes};
 use crate::routing::INFRASTRUCTURE_ROUTES;
+use crate::server::{FdBudget, ServeOptions};
 
 /// A client bound to one running application.
 pub struct TestClient {
@@ -22,7 +22,7 @@ pub struct TestClient {
 
 impl TestClient {
     /// Serves `app` on `127.0.0.1:0` for the rest of the test, as the binary would.
-    pub async fn serve(app: App) -> Self {
+    pub async fn serve(app: App, options: ServeOptions) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -30,8 +30,9 @@ impl TestClient {
         tokio::spawn(crate::server::serve(
             listener,
             app,
+            options,
+            FdBudget::unlimited(),
             std::future::pending(),
-            Duration::from_secs(1),
         ));
         let client = reqwest::Client::builder()
             .no_proxy()

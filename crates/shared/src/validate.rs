@@ -1,5 +1,5 @@
 //! Reading typed fields out of a JSON object while collecting every problem, so a client
-//! learns about all bad fields at once, in the order the contract lists them. Messages
+//! learns about all bad fields at once, in the order the fields are read. Messages
 //! follow the Zod wording the originals' clients and tests match
 //! (`Invalid input: expected string, received number`).
 

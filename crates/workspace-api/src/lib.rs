@@ -21,6 +21,7 @@ use shared::db::{Backend, DatabaseCheck, Db, SchemaCheck};
 use shared::health::Health;
 use shared::openapi::OpenApiDoc;
 use shared::routing::RouteTable;
+use shared::server::FdBudget;
 use shared::{App, AppCore};
 use sqlx::migrate::Migrator;
 
@@ -133,6 +134,7 @@ pub fn router(state: AppState) -> App {
 /// Builds the state, serves until `shutdown`, drains, closes the pools.
 pub async fn serve(
     config: Config,
+    budget: FdBudget,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = AppState::build(&config).await?;
@@ -143,13 +145,8 @@ pub async fn serve(
         backend = state.store.db().backend().name(),
         "listening"
     );
-    shared::server::serve(
-        listener,
-        router(state.clone()),
-        shutdown,
-        config.http.shutdown_grace,
-    )
-    .await?;
+    let options = state.core.serve_options();
+    shared::server::serve(listener, router(state.clone()), options, budget, shutdown).await?;
     state.store.db().close().await;
     tracing::info!(service = NAME, "stopped");
     Ok(())

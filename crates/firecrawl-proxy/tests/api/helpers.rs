@@ -2,7 +2,7 @@
 //! pointed at its own fake Firecrawl.
 //!
 //! The fake is a `wiremock` server per test. Its answers follow the upstream wire format
-//! of the contract's §A.9 (Firecrawl v1: `{success, data}` scrapes, `{success, id, url}`
+//! of Firecrawl v1 (`{success, data}` scrapes, `{success, id, url}`
 //! crawl starts, `{success, status, completed, total, next, data}` status pages, and the
 //! error bodies `{success:false, code?, error}`), built in [`fake`]. Every request the
 //! proxy sends is recorded, so tests assert on exactly what reached "Firecrawl".
@@ -40,8 +40,9 @@ pub async fn spawn_with(settings: &[(&str, &str)]) -> TestApp {
     let env = Env::from_pairs(std::env::temp_dir(), pairs);
     let config = Config::from_env(&env, false).expect("valid test config");
     let state = AppState::build(&config).expect("state");
+    let options = state.core.serve_options();
     TestApp {
-        http: TestClient::serve(router(state)).await,
+        http: TestClient::serve(router(state), options).await,
         firecrawl,
     }
 }
@@ -118,7 +119,7 @@ impl TestApp {
     }
 }
 
-/// Firecrawl v1 answers and mocks, as §A.9 describes them.
+/// Firecrawl v1 answers and mocks, in its wire format.
 pub mod fake {
     use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! Hierarchical environment loading (contract decision 7).
+//! Hierarchical environment loading (docs/decisions.md#d4).
 //!
 //! Files are read, in this order, each later file overriding the earlier:
 //! `config/container-images.env` → `config/.env.defaults` → `.env` → `.env.local`.

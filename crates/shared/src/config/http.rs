@@ -1,5 +1,6 @@
-//! The settings every HTTP service of the fleet reads, with the naming rules of decision 7:
-//! `{P}NAME` > fleet-wide `NAME` > built-in default, plus a few fleet-wide-only names.
+//! The settings every HTTP service of the fleet reads, with the naming rules of
+//! docs/decisions.md#d4: `{P}NAME` > fleet-wide `NAME` > built-in default, plus a few
+//! fleet-wide-only names.
 
 use std::time::Duration;
 
@@ -89,6 +90,11 @@ pub struct HttpSettings {
     pub trusted_proxies: Vec<IpNet>,
     pub body_limit_bytes: usize,
     pub shutdown_grace: Duration,
+    /// How long a client may take to send a request's headers, and how long a keep-alive
+    /// connection may sit idle before its next request (one timer in hyper).
+    pub header_read_timeout: Duration,
+    /// Open connections per listener, before the file-descriptor limit's share.
+    pub max_connections: usize,
 }
 
 impl HttpSettings {
@@ -160,6 +166,8 @@ impl HttpSettings {
         let body_limit_bytes =
             reader.number(&["BODY_LIMIT_BYTES"], 1_048_576usize, 1..=1_073_741_824);
         let grace_ms = reader.number(&["SHUTDOWN_GRACE_MS"], 10_000u64, 0..=600_000);
+        let header_read_ms = reader.number(&["HEADER_READ_TIMEOUT_MS"], 30_000u64, 100..=3_600_000);
+        let max_connections = reader.number(&["MAX_CONNECTIONS"], 4096usize, 1..=1_000_000);
 
         Self {
             port,
@@ -174,6 +182,8 @@ impl HttpSettings {
             trusted_proxies,
             body_limit_bytes,
             shutdown_grace: Duration::from_millis(grace_ms),
+            header_read_timeout: Duration::from_millis(header_read_ms),
+            max_connections,
         }
     }
 }
@@ -258,6 +268,8 @@ mod tests {
         assert_eq!(s.request_timeout, Duration::from_secs(30));
         assert_eq!(s.body_limit_bytes, 1_048_576);
         assert_eq!(s.shutdown_grace, Duration::from_secs(10));
+        assert_eq!(s.header_read_timeout, Duration::from_secs(30));
+        assert_eq!(s.max_connections, 4096);
         assert!(s.run_migrations && s.auth_tokens.is_empty());
         assert_eq!(s.log_format, LogFormat::Text);
         assert!(matches!(s.cors_origins, CorsOrigins::List(ref l) if l.len() == 4));
@@ -299,6 +311,8 @@ mod tests {
             ("TRUSTED_PROXIES", "10.0.0.0/99"),
             ("AUTH_TOKENS", "dashboard"),
             ("LOG_LEVEL", "loud"),
+            ("HEADER_READ_TIMEOUT_MS", "soon"),
+            ("MAX_CONNECTIONS", "0"),
         ])
         .expect_err("invalid");
         let names: Vec<&str> = lines.iter().filter_map(|l| l.split(':').next()).collect();
@@ -309,7 +323,9 @@ mod tests {
                 "LOG_LEVEL",
                 "AUTH_TOKENS",
                 "CORS_ORIGIN",
-                "TRUSTED_PROXIES"
+                "TRUSTED_PROXIES",
+                "HEADER_READ_TIMEOUT_MS",
+                "MAX_CONNECTIONS"
             ]
         );
     }

@@ -1,4 +1,4 @@
-//! Prometheus metrics (decision 6): one [`Registry`] per app instance, so tests and the
+//! Prometheus metrics (docs/decisions.md#d14): one [`Registry`] per app instance, so tests and the
 //! fleet launcher can build many apps in one process without double registration.
 
 use std::time::Duration;
@@ -10,7 +10,7 @@ use prometheus::{
 };
 
 mod http;
-pub use http::HttpRecorder;
+pub use http::{ConnectionLimit, HttpMetrics};
 
 const DB_BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
@@ -24,7 +24,7 @@ pub const UNMATCHED_ROUTE: &str = "unmatched";
 pub struct Metrics {
     registry: Registry,
     service: &'static str,
-    http: HttpRecorder,
+    http: HttpMetrics,
     db_queries: IntCounterVec,
     db_duration: HistogramVec,
     db_pool: IntGaugeVec,
@@ -34,7 +34,6 @@ impl Metrics {
     /// A fresh registry with the fleet's HTTP, database and process metrics.
     pub fn new(service: &'static str) -> Self {
         let registry = Registry::new();
-        let http = HttpRecorder::new(service);
         let db_queries = IntCounterVec::new(
             Opts::new(
                 "tradingsystem_db_queries_total",
@@ -61,8 +60,7 @@ impl Metrics {
         )
         .expect("valid metric");
         for collector in [
-            Box::new(http.clone()) as Box<dyn prometheus::core::Collector>,
-            Box::new(db_queries.clone()),
+            Box::new(db_queries.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(db_duration.clone()),
             Box::new(db_pool.clone()),
         ] {
@@ -74,6 +72,7 @@ impl Metrics {
                 prometheus::process_collector::ProcessCollector::for_self(),
             ))
             .expect("fresh registry");
+        let http = HttpMetrics::register(&registry, service);
         Self {
             registry,
             service,
@@ -93,8 +92,8 @@ impl Metrics {
         &self.registry
     }
 
-    /// The HTTP request counter and latency histogram (recorded by the middleware).
-    pub fn http(&self) -> &HttpRecorder {
+    /// The HTTP request and connection metrics (recorded by the middleware and server).
+    pub fn http(&self) -> &HttpMetrics {
         &self.http
     }
 
@@ -145,7 +144,7 @@ mod tests {
         let get = axum::http::Method::GET;
         let ok = axum::http::StatusCode::OK;
         a.http()
-            .record(&get, 0, "/x/{id}", ok, Duration::from_millis(3));
+            .record(&get, "/x/{id}", ok, Duration::from_millis(3));
         b.observe_db("select", true, Duration::from_millis(1));
         let text = |m: &Metrics| {
             let mut buf = Vec::new();

@@ -1,4 +1,4 @@
-//! Optional bearer / API-key auth for mutating routes (decision 10), and the actor every
+//! Optional bearer / API-key auth for mutating routes (docs/decisions.md#d8), and the actor every
 //! audit row records.
 
 use axum::extract::{FromRequestParts, Request};

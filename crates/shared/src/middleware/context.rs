@@ -1,9 +1,13 @@
-//! The correlation id of decision 4.
+//! The request's correlation id: the caller's, when it follows the fleet's rules
+//! (`x-correlation-id`, else `x-request-id`; at most 128 characters of `[A-Za-z0-9._-]`),
+//! otherwise a fresh UUIDv7. tower-http's `SetRequestId` and `PropagateRequestId` carry
+//! it; [`accept_caller_id`] runs before them so that only a valid id is ever kept.
 
-use std::sync::LazyLock;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
+use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use tower_http::request_id::{MakeRequestId, RequestId};
 
 pub const CORRELATION_ID: HeaderName = HeaderName::from_static("x-correlation-id");
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -14,25 +18,18 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct CorrelationId(HeaderValue);
 
 impl CorrelationId {
-    /// The caller's id (`x-correlation-id`, else `x-request-id`) when well-formed,
-    /// otherwise a fresh UUIDv7 stamped with the time of `at`, when the request arrived.
-    pub fn of(given: Option<&HeaderValue>, at: Instant) -> Self {
-        if let Some(value) = given.filter(|v| v.to_str().is_ok_and(is_valid_correlation_id)) {
-            return Self(value.clone());
-        }
-        let since_epoch = wall_clock_at(at);
-        // A v7 without uuid's shared monotonic context: that context is a mutex every
-        // worker would take; ids need to be unique, not strictly ordered.
-        let timestamp = uuid::Timestamp::from_unix(
-            uuid::NoContext,
-            since_epoch.as_secs(),
-            since_epoch.subsec_nanos(),
-        );
+    /// A fresh UUIDv7.
+    pub fn generate() -> Self {
         let mut buffer = uuid::Uuid::encode_buffer();
-        let text = uuid::Uuid::new_v7(timestamp)
-            .hyphenated()
-            .encode_lower(&mut buffer);
+        let text = uuid::Uuid::now_v7().hyphenated().encode_lower(&mut buffer);
         Self(HeaderValue::from_str(text).expect("a UUID is a valid header value"))
+    }
+
+    /// The id `SetRequestId` gave the request (a fresh one if a caller bypassed it).
+    pub fn of(request_id: Option<&RequestId>) -> Self {
+        request_id
+            .map(|id| Self(id.header_value().clone()))
+            .unwrap_or_else(Self::generate)
     }
 
     /// A fixed id, for tests.
@@ -44,25 +41,37 @@ impl CorrelationId {
         // Both constructors hold visible ASCII only.
         self.0.to_str().unwrap_or("-")
     }
+}
 
-    pub fn into_header(self) -> HeaderValue {
-        self.0
+/// Generates the ids of requests that came without a valid one.
+#[derive(Clone, Copy, Default)]
+pub struct MakeUuidV7;
+
+impl MakeRequestId for MakeUuidV7 {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        Some(RequestId::new(CorrelationId::generate().0))
     }
 }
 
-/// The time since the Unix epoch at `at`: the wall clock read once per process, moved
-/// on by the monotonic clock the stack reads for each request anyway, which saves a
-/// clock read per generated id. A wall-clock step after start-up (not NTP's slewing)
-/// shifts ids' time prefix by the step; their uniqueness comes from 74 random bits.
-fn wall_clock_at(at: Instant) -> Duration {
-    static ANCHOR: LazyLock<(Instant, Duration)> = LazyLock::new(|| {
-        let since_epoch = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        (Instant::now(), since_epoch)
-    });
-    let (instant, since_epoch) = *ANCHOR;
-    since_epoch + at.saturating_duration_since(instant)
+/// Leaves `x-correlation-id` holding the caller's id when it is valid (taken from
+/// `x-request-id` when only that one is sent), and removes it otherwise, so that
+/// `SetRequestId` keeps a valid id and replaces anything else.
+pub async fn accept_caller_id(mut req: Request, next: Next) -> Response {
+    let headers = req.headers_mut();
+    let given = [&CORRELATION_ID, &REQUEST_ID]
+        .into_iter()
+        .find_map(|name| headers.get(name))
+        .filter(|value| value.to_str().is_ok_and(is_valid_correlation_id))
+        .cloned();
+    match given {
+        Some(id) => {
+            headers.insert(CORRELATION_ID, id);
+        }
+        None => {
+            headers.remove(CORRELATION_ID);
+        }
+    }
+    next.run(req).await
 }
 
 /// ≤ 128 characters of `[A-Za-z0-9._-]`: anything else is replaced, never echoed.
@@ -79,19 +88,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_valid_given_id_is_kept_and_any_other_replaced_by_a_current_uuid_v7() {
-        let kept = CorrelationId::of(Some(&HeaderValue::from_static("abc-1")), Instant::now());
-        assert_eq!(kept.as_str(), "abc-1");
-        let before = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
+    fn generated_ids_are_current_uuid_v7s() {
+        let before = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
             .expect("after 1970");
-        for given in [None, Some(HeaderValue::from_static("a b"))] {
-            let fresh = CorrelationId::of(given.as_ref(), Instant::now());
-            let uuid = uuid::Uuid::parse_str(fresh.as_str()).expect("a UUID");
-            assert_eq!(uuid.get_version_num(), 7);
-            let (secs, _) = uuid.get_timestamp().expect("v7 has a time").to_unix();
-            assert!(secs.abs_diff(before.as_secs()) <= 1, "{secs} vs {before:?}");
-        }
+        let fresh = CorrelationId::generate();
+        let uuid = uuid::Uuid::parse_str(fresh.as_str()).expect("a UUID");
+        assert_eq!(uuid.get_version_num(), 7);
+        let (secs, _) = uuid.get_timestamp().expect("v7 has a time").to_unix();
+        assert!(secs.abs_diff(before.as_secs()) <= 1, "{secs} vs {before:?}");
     }
 
     #[test]

@@ -1,15 +1,16 @@
-//! The CORS policy of decision 12: `*` allows any origin without credentials; a list
-//! allows those origins with credentials. Every `OPTIONS` request is answered as a
+//! The CORS policy, as tower-http's `CorsLayer`: `*` allows any origin without
+//! credentials; a list allows exactly those origins (compared case-insensitively, as
+//! scheme and host are) with credentials. Every `OPTIONS` request is answered as a
 //! preflight, before rate limiting and authentication.
-//!
-//! Written out rather than taken from tower-http: the policy is fixed at start-up, so its
-//! header values are built once here, where tower-http's `Cors` clones its policy and
-//! builds a header map on every request (a fifth of the stack's cost on `/healthz`).
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use std::time::Duration;
 
-use super::CORRELATION_ID;
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use tower_http::cors::{AllowCredentials, AllowOrigin, CorsLayer};
+
+use super::{CORRELATION_ID, REQUEST_ID};
 use crate::config::CorsOrigins;
 
 const ALLOWED_METHODS: [Method; 6] = [
@@ -20,7 +21,7 @@ const ALLOWED_METHODS: [Method; 6] = [
     Method::PATCH,
     Method::DELETE,
 ];
-const ALLOWED_HEADERS: [HeaderName; 7] = [
+const ALLOWED_HEADERS: [HeaderName; 8] = [
     header::CONTENT_TYPE,
     header::AUTHORIZATION,
     header::IF_MATCH,
@@ -28,6 +29,7 @@ const ALLOWED_HEADERS: [HeaderName; 7] = [
     HeaderName::from_static("x-api-key"),
     HeaderName::from_static("x-user-id"),
     CORRELATION_ID,
+    REQUEST_ID,
 ];
 const EXPOSED_HEADERS: [HeaderName; 6] = [
     header::ETAG,
@@ -37,150 +39,109 @@ const EXPOSED_HEADERS: [HeaderName; 6] = [
     HeaderName::from_static("ratelimit-remaining"),
     HeaderName::from_static("ratelimit-reset"),
 ];
-const MAX_AGE_SECONDS: u32 = 600;
+const MAX_AGE: Duration = Duration::from_secs(600);
 
-pub struct CorsPolicy {
-    origins: CorsOrigins,
-    allow_methods: HeaderValue,
-    allow_headers: HeaderValue,
-    expose_headers: HeaderValue,
-    preflight_vary: HeaderValue,
+pub fn cors_layer(origins: &CorsOrigins) -> CorsLayer {
+    let layer = CorsLayer::new()
+        .allow_methods(ALLOWED_METHODS)
+        .allow_headers(ALLOWED_HEADERS)
+        .expose_headers(EXPOSED_HEADERS)
+        .max_age(MAX_AGE);
+    match origins {
+        CorsOrigins::Any => layer.allow_origin(AllowOrigin::any()),
+        CorsOrigins::List(list) => {
+            let allowed: Arc<[String]> = list.iter().filter_map(normalized).collect();
+            let listed = move |origin: &HeaderValue, _: &Parts| {
+                normalized(origin).is_some_and(|origin| allowed.contains(&origin))
+            };
+            // Credentials only for a listed origin: a refused one learns nothing.
+            layer
+                .allow_origin(AllowOrigin::predicate(listed.clone()))
+                .allow_credentials(AllowCredentials::predicate(listed))
+        }
+    }
 }
 
-fn joined<'a>(items: impl IntoIterator<Item = &'a str>) -> HeaderValue {
-    let text = items.into_iter().collect::<Vec<_>>().join(",");
-    HeaderValue::from_str(&text).expect("header names and methods are valid header values")
-}
-
-impl CorsPolicy {
-    pub fn new(origins: &CorsOrigins) -> Self {
-        Self {
-            origins: origins.clone(),
-            allow_methods: joined(ALLOWED_METHODS.iter().map(Method::as_str)),
-            allow_headers: joined(ALLOWED_HEADERS.iter().map(HeaderName::as_str)),
-            expose_headers: joined(EXPOSED_HEADERS.iter().map(HeaderName::as_str)),
-            preflight_vary: joined([
-                header::ORIGIN.as_str(),
-                header::ACCESS_CONTROL_REQUEST_METHOD.as_str(),
-                header::ACCESS_CONTROL_REQUEST_HEADERS.as_str(),
-            ]),
-        }
-    }
-
-    /// The `Access-Control-Allow-Origin` value for a request from `origin`, if allowed.
-    fn allowed_origin(&self, origin: Option<&HeaderValue>) -> Option<HeaderValue> {
-        match &self.origins {
-            CorsOrigins::Any => Some(HeaderValue::from_static("*")),
-            CorsOrigins::List(list) => origin.filter(|o| list.contains(o)).cloned(),
-        }
-    }
-
-    fn allow(&self, headers: &mut HeaderMap, origin: Option<&HeaderValue>) -> bool {
-        let Some(allowed) = self.allowed_origin(origin) else {
-            return false;
-        };
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allowed);
-        if matches!(self.origins, CorsOrigins::List(_)) {
-            headers.insert(
-                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-                HeaderValue::from_static("true"),
-            );
-        }
-        true
-    }
-
-    /// The answer to an `OPTIONS` request: 200, no body, the policy in headers.
-    pub fn preflight(&self, origin: Option<&HeaderValue>) -> Response {
-        let mut response = StatusCode::OK.into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::VARY, self.preflight_vary.clone());
-        if self.allow(headers, origin) {
-            headers.insert(
-                header::ACCESS_CONTROL_ALLOW_METHODS,
-                self.allow_methods.clone(),
-            );
-            headers.insert(
-                header::ACCESS_CONTROL_ALLOW_HEADERS,
-                self.allow_headers.clone(),
-            );
-            headers.insert(header::ACCESS_CONTROL_MAX_AGE, MAX_AGE_SECONDS.into());
-        }
-        response
-    }
-
-    /// The CORS headers of any other response. `Vary: Origin` is always sent, so a cache
-    /// never serves one origin's answer to another.
-    pub fn decorate(&self, headers: &mut HeaderMap, origin: Option<&HeaderValue>) {
-        headers.append(header::VARY, HeaderValue::from_static("origin"));
-        if origin.is_some() && self.allow(headers, origin) {
-            headers.insert(
-                header::ACCESS_CONTROL_EXPOSE_HEADERS,
-                self.expose_headers.clone(),
-            );
-        }
-    }
+/// An origin as compared: lower-cased (scheme and host are case-insensitive; an origin
+/// has no path) and without a trailing slash.
+fn normalized(origin: &HeaderValue) -> Option<String> {
+    let text = origin.to_str().ok()?;
+    Some(text.trim_end_matches('/').to_ascii_lowercase())
 }
 
 #[cfg(test)]
 mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, Response};
+    use tower::{Layer, ServiceExt, service_fn};
+
     use super::*;
 
-    fn list() -> CorsPolicy {
-        CorsPolicy::new(&CorsOrigins::List(vec![HeaderValue::from_static(
-            "http://localhost:3103",
-        )]))
+    async fn answer(origins: &CorsOrigins, request: Request<Body>) -> Response<Body> {
+        let inner = service_fn(|_: Request<Body>| async {
+            Ok::<_, std::convert::Infallible>(Response::new(Body::empty()))
+        });
+        cors_layer(origins)
+            .layer(inner)
+            .oneshot(request)
+            .await
+            .expect("infallible")
     }
 
-    #[test]
-    fn a_listed_origin_gets_credentials_and_a_foreign_one_nothing() {
-        let policy = list();
-        let ok = policy.preflight(Some(&HeaderValue::from_static("http://localhost:3103")));
-        let h = ok.headers();
-        assert_eq!(h["access-control-allow-origin"], "http://localhost:3103");
-        assert_eq!(h["access-control-allow-credentials"], "true");
-        assert_eq!(
-            h["access-control-allow-methods"],
-            "GET,HEAD,POST,PUT,PATCH,DELETE"
-        );
-        assert_eq!(h["access-control-max-age"], "600");
-        let foreign = policy.preflight(Some(&HeaderValue::from_static("http://evil.example")));
-        assert!(
-            !foreign
-                .headers()
-                .contains_key("access-control-allow-origin")
-        );
-        assert!(
-            !foreign
-                .headers()
-                .contains_key("access-control-allow-methods")
-        );
+    fn list() -> CorsOrigins {
+        CorsOrigins::List(vec![HeaderValue::from_static("http://localhost:3103")])
+    }
 
-        let mut headers = HeaderMap::new();
-        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-        policy.decorate(
-            &mut headers,
-            Some(&HeaderValue::from_static("http://localhost:3103")),
-        );
-        assert_eq!(headers.get_all(header::VARY).iter().count(), 2);
+    fn preflight(origin: &str) -> Request<Body> {
+        Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/api/items")
+            .header("origin", origin)
+            .header("access-control-request-method", "PUT")
+            .header("access-control-request-headers", "x-request-id")
+            .body(Body::empty())
+            .expect("request")
+    }
+
+    #[tokio::test]
+    async fn a_listed_origin_gets_credentials_in_any_case_and_a_foreign_one_nothing() {
+        for origin in ["http://localhost:3103", "HTTP://LocalHost:3103"] {
+            let ok = answer(&list(), preflight(origin)).await;
+            let h = ok.headers();
+            assert_eq!(h["access-control-allow-origin"], origin);
+            assert_eq!(h["access-control-allow-credentials"], "true");
+            assert!(
+                h["access-control-allow-headers"]
+                    .to_str()
+                    .is_ok_and(|v| v.contains("x-request-id")),
+                "a browser may send x-request-id: {h:?}"
+            );
+            assert_eq!(h["access-control-max-age"], "600");
+        }
+        let foreign = answer(&list(), preflight("http://evil.example")).await;
+        for refused in [
+            "access-control-allow-origin",
+            "access-control-allow-credentials",
+        ] {
+            assert!(!foreign.headers().contains_key(refused), "{refused}");
+        }
+    }
+
+    #[tokio::test]
+    async fn any_origin_is_a_star_without_credentials() {
+        let request = Request::builder()
+            .uri("/api/items")
+            .header("origin", "http://a.example")
+            .body(Body::empty())
+            .expect("request");
+        let response = answer(&CorsOrigins::Any, request).await;
+        let h = response.headers();
+        assert_eq!(h["access-control-allow-origin"], "*");
+        assert!(!h.contains_key("access-control-allow-credentials"));
         assert!(
-            headers["access-control-expose-headers"]
+            h["access-control-expose-headers"]
                 .to_str()
                 .is_ok_and(|v| v.contains("x-correlation-id"))
         );
-    }
-
-    #[test]
-    fn any_origin_is_a_star_without_credentials() {
-        let policy = CorsPolicy::new(&CorsOrigins::Any);
-        let mut headers = HeaderMap::new();
-        policy.decorate(
-            &mut headers,
-            Some(&HeaderValue::from_static("http://a.example")),
-        );
-        assert_eq!(headers["access-control-allow-origin"], "*");
-        assert!(!headers.contains_key("access-control-allow-credentials"));
-        let mut without_origin = HeaderMap::new();
-        policy.decorate(&mut without_origin, None);
-        assert_eq!(without_origin.len(), 1, "only Vary: {without_origin:?}");
     }
 }

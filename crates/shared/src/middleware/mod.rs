@@ -1,19 +1,101 @@
-//! The middleware every service wears, as one service around the router ([`stack`]):
-//! correlation id, CORS, rate limit, auth, deadline, panic guard, compression, security
-//! headers, metrics and the request log line.
+//! The middleware every service wears, built from tower-http layers and a few
+//! `axum::middleware::from_fn` functions. Outermost first, a request passes:
+//!
+//! 1. [`accept_caller_id`], tower-http's `SetRequestId` and `PropagateRequestId`: the
+//!    caller's valid correlation id, or a fresh UUIDv7, echoed in `x-correlation-id`;
+//! 2. [`envelope::in_request_scope`]: that id becomes the current one for every error
+//!    envelope rendered inside, and a bare deadline answer becomes an envelope;
+//! 3. [`observe::record`]: metrics and the log line, by matched route template;
+//! 4. the security headers (`SetResponseHeader`);
+//! 5. CORS (`CorsLayer`): preflights are answered here, before the gate;
+//! 6. [`gate::admit`]: rate limit, then authentication of mutating requests;
+//! 7. `CatchPanic` (a generic 500 envelope) and `Compression` (above 1 KiB);
+//! 8. the router, where API routes also carry the body limit and the deadline
+//!    (`Timeout` with 503, never 408) — probes answer fast or not at all.
+//!
+//! Trailing slashes are trimmed by `NormalizePath` around the whole router, before it
+//! matches (see [`crate::app`]).
 
 mod auth;
 mod context;
 mod cors;
-mod hygiene;
+pub mod envelope;
+mod gate;
+mod observe;
 mod rate_limit;
-mod stack;
-mod stack_future;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tracing::level_filters::LevelFilter;
 
 pub use auth::{Actor, Auth, RequestMeta, is_mutating};
-pub use context::{CORRELATION_ID, CorrelationId, REQUEST_ID, is_valid_correlation_id};
-pub use cors::CorsPolicy;
-pub use hygiene::not_found;
+pub use context::{
+    CORRELATION_ID, CorrelationId, MakeUuidV7, REQUEST_ID, accept_caller_id,
+    is_valid_correlation_id,
+};
+pub use cors::cors_layer;
+pub use gate::Gate;
 pub use rate_limit::{ClientIp, ClientRateLimiter, RateLimitHeaders};
-pub use stack::{Stack, StackService};
-pub use stack_future::StackFuture;
+
+use crate::config::CorsOrigins;
+use crate::metrics::HttpMetrics;
+
+/// What the stack of one app instance is built from.
+pub struct StackParts {
+    pub metrics: HttpMetrics,
+    pub log_level: LevelFilter,
+    pub gate: Arc<Gate>,
+    pub deadline: Duration,
+    pub cors: CorsOrigins,
+}
+
+/// `router` with the fleet's middleware around every route and the fallback.
+pub fn around(router: Router, parts: StackParts) -> Router {
+    let observe = observe::Observe {
+        metrics: parts.metrics,
+        log_level: parts.log_level,
+    };
+    // Below 1 KiB the compression headers cost more than they save.
+    let compress_when = DefaultPredicate::new().and(SizeAbove::new(1024));
+    let stack = ServiceBuilder::new()
+        .layer(axum::middleware::from_fn(accept_caller_id))
+        .layer(SetRequestIdLayer::new(CORRELATION_ID, MakeUuidV7))
+        .layer(PropagateRequestIdLayer::new(CORRELATION_ID))
+        .layer(axum::middleware::from_fn_with_state(
+            parts.deadline,
+            envelope::in_request_scope,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            observe,
+            observe::record,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(cors_layer(&parts.cors))
+        .layer(axum::middleware::from_fn_with_state(
+            parts.gate,
+            gate::admit,
+        ))
+        .layer(CatchPanicLayer::custom(envelope::panic_response))
+        .layer(CompressionLayer::new().compress_when(compress_when));
+    router.layer(stack)
+}

@@ -1,4 +1,4 @@
-//! Per-client rate limiting (decision 11): governor's GCRA with burst = max, keyed by the
+//! Per-client rate limiting (docs/decisions.md#d6): governor's GCRA with burst = max, keyed by the
 //! client address. The client is the peer, or, when the peer is a trusted proxy, the
 //! right-most `X-Forwarded-For` hop that is not itself trusted (the left-most entries
 //! are whatever the client wrote).

@@ -33,7 +33,7 @@ impl Deref for TestApp {
 /// server it fails and says how to get one.
 pub fn postgres_url() -> String {
     std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| {
-        panic!("TEST_DATABASE_URL is not set: run scripts/test.sh, which starts a throwaway PostgreSQL cluster")
+        panic!("TEST_DATABASE_URL is not set: run scripts/test.sh, which starts a throwaway PostgreSQL, or set TEST_DATABASE_URL to a PostgreSQL server the tests may create schemas in")
     })
 }
 
@@ -43,7 +43,7 @@ async fn postgres_schema() -> String {
     let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
     let admin = sqlx::PgPool::connect(&base)
         .await
-        .expect("connect to TEST_DATABASE_URL");
+        .expect("connect to TEST_DATABASE_URL: run scripts/test.sh, which starts a throwaway PostgreSQL, or set TEST_DATABASE_URL to a running server");
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
         .execute(&admin)
         .await
@@ -73,8 +73,9 @@ pub async fn spawn_with(backend: Backend, settings: &[(&str, &str)]) -> TestApp 
     let env = Env::from_pairs(dir.path(), pairs);
     let config = Config::from_env(&env, false).expect("valid test config");
     let state = AppState::build(&config).await.expect("state");
+    let options = state.core.serve_options();
     TestApp {
-        http: TestClient::serve(router(state)).await,
+        http: TestClient::serve(router(state), options).await,
         backend,
         database_url,
         _dir: dir,
