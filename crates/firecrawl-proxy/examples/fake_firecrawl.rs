@@ -1,4 +1,4 @@
-//! A tiny stand-in for self-hosted Firecrawl (v1 wire format of the contract's §A.9), for
+//! A tiny stand-in for self-hosted Firecrawl (its v1 wire format), for
 //! benchmarks and manual runs: `POST /v1/scrape`, `POST /v1/crawl`, `GET /v1/crawl/{id}`,
 //! `DELETE /v1/crawl/{id}`, `GET /v1/crawl/{id}/errors`, `GET /v0/health/readiness`.
 //!

@@ -1,4 +1,4 @@
-//! The proxy's typed configuration (decision 7 plus the names of the contract's §A.6),
+//! The proxy's typed configuration (docs/decisions.md#d4, and #d22 for its own names),
 //! highest priority first:
 //!
 //! * upstream base: `FIRECRAWL_PROXY_BASE_URL`, `FIRECRAWL_BASE_URL`, `FIRECRAWL_API_URL`,
@@ -18,7 +18,7 @@ use shared::config::{ConfigError, ConfigReader, Env, HttpSettings, ServicePrefix
 
 pub const PREFIX: ServicePrefix = ServicePrefix("FIRECRAWL_PROXY_");
 pub const DEFAULT_PORT: u16 = 3600;
-/// The proxy's own default (§A.7), lower than the fleet's 120.
+/// The proxy's own default (the original proxy's), lower than the fleet's 120.
 pub const DEFAULT_RATE_LIMIT_MAX: u32 = 100;
 pub const DEFAULT_BASE_URL: &str = "http://localhost:3002";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -27,7 +27,7 @@ pub const DEFAULT_QUEUE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest scrape budget a request can ask for: `timeout` ≤ 120 s plus `waitFor` ≤ 30 s.
 pub const MAX_SCRAPE_BUDGET: Duration = Duration::from_millis(120_000 + 30_000);
 /// Time Firecrawl gets beyond a scrape's own budget to answer (its 408 included), and
-/// the time a route gets beyond its upstream deadline (decision 12).
+/// the time a route gets beyond its upstream deadline (docs/decisions.md#d22).
 pub const MARGIN: Duration = Duration::from_secs(5);
 
 /// Where and how the proxy talks to Firecrawl.
@@ -123,7 +123,7 @@ impl Config {
 
 /// The deadline of a scrape call: the configured `timeout`, but never below the scrape's
 /// own `budget` (its `timeout + waitFor`) plus the margin, or the proxy would give up
-/// with a 504 while Firecrawl is still within its time (§A.9.3).
+/// with a 504 while Firecrawl is still within its time.
 pub fn scrape_deadline(timeout: Duration, budget: Duration) -> Duration {
     timeout.max(budget + MARGIN)
 }
@@ -190,7 +190,7 @@ mod tests {
         )
     }
 
-    /// The versioned config files alone (not a developer's `.env`) keep the contract's
+    /// The versioned config files alone (not a developer's `.env`) keep the documented
     /// defaults: a fleet-wide value there would reach the proxy through the fallback.
     #[test]
     fn the_shipped_config_files_keep_the_proxy_limit_at_100() {

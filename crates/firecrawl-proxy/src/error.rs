@@ -1,6 +1,6 @@
 //! The proxy's one error type and its place in the fleet envelope.
 //!
-//! The statuses follow the contract's mapping: what Firecrawl rejects as the client's
+//! The statuses follow docs/decisions.md#d22: what Firecrawl rejects as the client's
 //! fault keeps its status and Firecrawl's sentence; Firecrawl's own trouble is a 502, an
 //! unreachable Firecrawl a 503, a slow one a 504. Causes (with internal URLs) go to the
 //! log only; client-facing sentences have been through [`crate::redact`].

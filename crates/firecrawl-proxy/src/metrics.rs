@@ -1,5 +1,5 @@
-//! The Firecrawl metrics of the contract's §A.8, registered in the app instance's own
-//! registry next to the fleet's HTTP and process metrics (decision 6).
+//! The Firecrawl metrics (docs/decisions.md#d22), registered in the app instance's own
+//! registry next to the fleet's HTTP and process metrics (docs/decisions.md#d14).
 
 use std::time::Duration;
 

@@ -129,8 +129,8 @@ impl Firecrawl {
     }
 
     /// Waits for a slot, calls, reads the JSON answer. The whole route is bounded by the
-    /// queue wait + the upstream deadline + the margin (decision 12); in practice the
-    /// client's own timeout (connect to end of body) ends it first.
+    /// queue wait + the upstream deadline + the margin (docs/decisions.md#d22); in
+    /// practice the client's own timeout (connect to end of body) ends it first.
     async fn execute(&self, request: RequestBuilder, deadline: Duration) -> Result<Answer> {
         let route_deadline = config::route_deadline(self.gate.wait, deadline);
         let call = async {
@@ -171,7 +171,7 @@ impl Firecrawl {
             })
     }
 
-    /// The contract's mapping of an upstream status onto the client's.
+    /// The mapping of an upstream status onto the client's (docs/decisions.md#d22).
     fn status_error(&self, status: StatusCode, body: Option<&Answer>) -> Error {
         let message = body
             .and_then(|b| answer::text(b, "error").or_else(|| answer::text(b, "message")))

@@ -1,4 +1,5 @@
-//! Request validation (§A.4, with `timeout` up to 120000 as the dashboard allows) and
+//! Request validation (docs/decisions.md#d22; `timeout` up to 120000 as the dashboard
+//! allows) and
 //! the shaping of what is forwarded: Firecrawl v1 rejects unknown keys, so only the keys
 //! listed here leave the proxy, and every problem is reported at once (fleet envelope,
 //! `errors[]` naming each field).
@@ -27,7 +28,7 @@ const WAIT_FOR: std::ops::RangeInclusive<i64> = 0..=30_000;
 const TIMEOUT: std::ops::RangeInclusive<i64> = 1_000..=120_000;
 const CRAWL_LIMIT: std::ops::RangeInclusive<i64> = 1..=1_000;
 const MAX_DEPTH: std::ops::RangeInclusive<i64> = 1..=10;
-/// Firecrawl's own defaults when a scrape names no `timeout` (§A.9.3): 30 s, raised to
+/// Firecrawl's own defaults when a scrape names no `timeout`: 30 s, raised to
 /// 60 s for the `json` format.
 const DEFAULT_TIMEOUT_MS: i64 = 30_000;
 const JSON_TIMEOUT_MS: i64 = 60_000;

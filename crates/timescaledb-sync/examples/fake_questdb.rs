@@ -1,4 +1,4 @@
-//! A fast fake QuestDB for `scripts/bench-sync.sh`: `GET /exec` answers per contract B.6
+//! A fast fake QuestDB for `scripts/bench-sync.sh`: `GET /exec` answers as QuestDB's does
 //! (`columns`/`dataset`/`count`, 1-based inclusive `limit=lo,hi`, TIMESTAMP strings with
 //! six fractional digits and `Z`) from `tp_capital_signals` rows generated on the fly:
 //! row `i` has `ts = 2025-01-01T00:00:00Z + i ms`, so the sync's `ts >= '<literal>'`

@@ -1,9 +1,11 @@
-//! The sync's typed configuration (decision 7), read once from the env hierarchy.
+//! The sync's typed configuration (docs/decisions.md#d4 and #d23), read once from the
+//! env hierarchy.
 //!
-//! The seed's names keep working (`QUESTDB_REST_URL`, `QUESTDB_QUERY`, `TIMESCALEDB_DSN`,
-//! `TIMESCALEDB_STREAM`, `TIMESCALEDB_BATCH_SIZE`, `TIMESCALEDB_SYNC_LOG_LEVEL`); new
-//! settings use the `TIMESCALEDB_SYNC_` prefix. Several streams come from the streams
-//! file (`config/sync-streams.toml` under the root); without it, the env describes one.
+//! The Python original's names keep working (`QUESTDB_REST_URL`, `QUESTDB_QUERY`,
+//! `TIMESCALEDB_DSN`, `TIMESCALEDB_STREAM`, `TIMESCALEDB_BATCH_SIZE`,
+//! `TIMESCALEDB_SYNC_LOG_LEVEL`); new settings use the `TIMESCALEDB_SYNC_` prefix. Several
+//! streams come from the streams file (`config/sync-streams.toml` under the root);
+//! without it, the env describes one.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -17,7 +19,8 @@ use crate::dsn::parse_dsn;
 use crate::streams::{self, IDENT_FORM, Ident, Key, Source, Stream};
 
 pub const DEFAULT_QUESTDB_URL: &str = "http://localhost:9000";
-/// The seed's DSN without its built-in password (supply one in the DSN or `PGPASSWORD`).
+/// The Python original's default DSN, without its built-in password (supply one in the
+/// DSN or `PGPASSWORD`).
 pub const DEFAULT_DSN: &str = "postgresql://timescale@localhost:5433/tradingsystem";
 pub const DEFAULT_STREAMS_FILE: &str = "config/sync-streams.toml";
 const DSN_FORM: &str = "a postgres:// URL or libpq key=value pairs (host, hostaddr, port, dbname, user, password, sslmode, application_name, options, connect_timeout)";

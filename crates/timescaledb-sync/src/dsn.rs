@@ -1,5 +1,5 @@
-//! `TIMESCALEDB_DSN` as the seed allows it: a `postgres://` URL, or libpq's `key=value`
-//! connection string (what psycopg2 took).
+//! `TIMESCALEDB_DSN` as the Python original accepted it: a `postgres://` URL, or libpq's
+//! `key=value` connection string (what psycopg2 took).
 
 use std::str::FromStr;
 use std::time::Duration;

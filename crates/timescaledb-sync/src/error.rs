@@ -1,5 +1,6 @@
 //! The sync's one error type. Each variant maps to the exit status cron and operators see
-//! (contract: 0 ok or nothing new, 2 usage, 3 source, 4 target, 5 locked, 78 config).
+//! (docs/decisions.md#d23: 0 ok or nothing new, 2 usage, 3 source, 4 target, 5 locked,
+//! 78 config).
 
 use shared::config::EXIT_CONFIG;
 

@@ -1,7 +1,7 @@
 //! **timescaledb-sync**: copies QuestDB tables into PostgreSQL/TimescaleDB for cron.
 //!
-//! The Python original could not finish a single run (contract B.5). This one is
-//! idempotent and crash-safe by construction:
+//! The Python original could not finish a single run (docs/decisions.md#changes). This
+//! one is idempotent and crash-safe by construction:
 //!
 //! * a session-level advisory lock per stream, on a connection held for the whole run,
 //!   so two runs of one stream never overlap ([`target::Session::try_lock`], exit 5);

@@ -1,4 +1,4 @@
-//! The QuestDB side: `GET /exec` (contract B.6) in pages.
+//! The QuestDB side: `GET /exec` in pages (its wire format: docs/decisions.md#d23).
 //!
 //! Each page is one query, `SELECT * FROM <source> WHERE "<ts>" >= '<UTC µs timestamp>'
 //! ORDER BY "<ts>"[, "<key>"...]`, with `limit=lo,hi` (1-based, inclusive). The sync

@@ -1,7 +1,7 @@
 //! QuestDB column types, their PostgreSQL counterparts, and the columnar [`Batch`] a
 //! page is decoded into ([`crate::page`]).
 //!
-//! Encodings follow QuestDB's REST docs (contract B.6): TIMESTAMP is ISO-8601 UTC with six
+//! Encodings follow QuestDB's REST documentation: TIMESTAMP is ISO-8601 UTC with six
 //! fractional digits and `Z`, DATE has three, TIMESTAMP_NS nine; NULL and NaN are JSON
 //! `null`; LONG is a JSON number; SYMBOL/STRING/VARCHAR are strings.
 

@@ -1,4 +1,4 @@
-//! The workspace service's typed configuration (decision 7).
+//! The workspace service's typed configuration (docs/decisions.md#d4).
 
 use shared::config::{ConfigError, ConfigReader, Env, HttpSettings, ServicePrefix};
 use shared::db::{Backend, DEFAULT_POOL_SIZE};

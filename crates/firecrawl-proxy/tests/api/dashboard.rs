@@ -1,4 +1,4 @@
-//! The proxy as the dashboard reads it (§A.5, `firecrawlService.ts`): its parsing rules
+//! The proxy as the dashboard reads it (its `firecrawlService.ts`): its parsing rules
 //! are re-stated here, and every answer the proxy gives must make sense through them —
 //! whether Firecrawl's scrape answer came enveloped or bare.
 

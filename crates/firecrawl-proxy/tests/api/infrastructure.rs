@@ -1,6 +1,7 @@
 //! The fleet stack as the proxy wears it: health (degraded, never unhealthy, when
-//! Firecrawl is down), readiness, metrics (the fleet's and §A.8's), the service
-//! description, OpenAPI, unknown routes, inbound auth, and configuration errors.
+//! Firecrawl is down), readiness, metrics (the fleet's and `tradingsystem_firecrawl_*`),
+//! the service description, OpenAPI, unknown routes, inbound auth, and configuration
+//! errors.
 
 use std::time::Duration;
 

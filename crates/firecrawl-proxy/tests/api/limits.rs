@@ -1,5 +1,5 @@
-//! Inbound rate limiting per client (§A.7, default 100 per minute) and the optional cap
-//! on concurrent upstream calls.
+//! Inbound rate limiting per client (the proxy's default: 100 per minute) and the
+//! optional cap on concurrent upstream calls.
 
 use std::time::{Duration, Instant};
 

@@ -1,5 +1,5 @@
 //! Black-box tests of firecrawl-proxy over HTTP, against a fake Firecrawl (wiremock,
-//! speaking the v1 wire format of the contract's §A.9; see `helpers`).
+//! speaking Firecrawl's v1 wire format; see `helpers`).
 
 mod crawl;
 mod dashboard;

@@ -1,5 +1,7 @@
-//! The contract's mapping of everything Firecrawl (or the network) can answer onto the
-//! fleet envelope, without ever showing a client an internal address.
+//! Everything Firecrawl (or the network) can answer, mapped onto the fleet envelope: the
+//! client's own faults keep Firecrawl's status and sentence, Firecrawl's failures are 502,
+//! an unreachable Firecrawl 503, a slow one 504, and no answer ever shows a client an
+//! internal address.
 
 use std::time::{Duration, Instant};
 

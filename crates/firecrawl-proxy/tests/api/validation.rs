@@ -1,4 +1,5 @@
-//! The request rules of §A.4 (with `timeout` up to 120000): every rejected request is a
+//! The request rules (url, formats, `waitFor` 0–30000, `timeout` 1000–120000, crawl
+//! limits, crawl ids): every rejected request is a
 //! 400 in the fleet envelope naming each bad field, and never reaches Firecrawl; every
 //! accepted edge value does reach it, with only the known keys.
 
@@ -138,7 +139,7 @@ async fn scrape_options_have_types_enums_and_bounds() {
         reply.field_message("waitFor"),
         "waitFor must be an integer from 0 to 30000"
     );
-    // Every problem at once, in the contract's order.
+    // Every problem at once, in the order the fields are checked.
     rejected(
         &app,
         "/api/v1/scrape",

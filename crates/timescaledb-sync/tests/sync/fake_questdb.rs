@@ -1,4 +1,4 @@
-//! A fake QuestDB `/exec` for the test suite, following contract B.6 exactly:
+//! A fake QuestDB `/exec` for the test suite, following QuestDB's wire format exactly:
 //!
 //! * `GET /exec?query=...&limit=lo,hi`: `limit` is 1-based and inclusive (`lo,hi` returns
 //!   rows lo through hi; `n` the first n);

@@ -17,7 +17,7 @@ pub const T0: i64 = 1_735_689_600_000_000;
 /// The PostgreSQL server of this test run. A test never skips: without it, it fails.
 pub fn postgres_url() -> String {
     std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| {
-        panic!("TEST_DATABASE_URL is not set: run scripts/test.sh, which starts a throwaway PostgreSQL cluster")
+        panic!("TEST_DATABASE_URL is not set: run scripts/test.sh, which starts a throwaway PostgreSQL, or set TEST_DATABASE_URL to a PostgreSQL server the tests may create schemas in")
     })
 }
 
@@ -34,7 +34,7 @@ impl TestDb {
         let schema = format!("sync_{}", uuid::Uuid::new_v4().simple());
         let admin = PgPool::connect(&base)
             .await
-            .expect("connect to TEST_DATABASE_URL");
+            .expect("connect to TEST_DATABASE_URL: run scripts/test.sh, which starts a throwaway PostgreSQL, or set TEST_DATABASE_URL to a running server");
         sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
             .execute(&admin)
             .await
@@ -112,7 +112,8 @@ impl TestDb {
     }
 }
 
-/// The real QuestDB `tp_capital_signals` columns (contract B.7).
+/// The columns of the real QuestDB `tp_capital_signals` table: the default stream must
+/// copy them as they are.
 pub const SIGNAL_COLUMNS: [(&str, &str); 13] = [
     ("ts", "TIMESTAMP"),
     ("channel", "SYMBOL"),

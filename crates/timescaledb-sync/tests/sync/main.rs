@@ -1,5 +1,5 @@
 //! Black-box tests of the `timescaledb-sync` binary over a real PostgreSQL (a fresh
-//! schema per test) and a fake QuestDB `/exec` that follows contract B.6.
+//! schema per test) and a fake QuestDB `/exec` that follows QuestDB's wire format.
 
 mod crash;
 mod failures;

@@ -98,7 +98,9 @@ async fn original_item_tests(app: TestApp) {
         .await;
     assert_eq!(status.error_fields(), ["status"]);
 
-    // 11. delete; 12. delete missing; 13. DELETE /api/items/ → 405 (decision 1).
+    // 11. delete; 12. delete missing; 13. `DELETE /api/items/` is the collection's path
+    // (the trailing slash is ignored), which has no DELETE: a 405 envelope, not the
+    // original's 404.
     let deleted = app.delete(&format!("/api/items/{id}")).await;
     assert_eq!(
         deleted.body,
