@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use reqwest::Url;
-use shared::config::{ConfigError, ConfigReader, Env, LogFormat};
+use shared_config::{ConfigError, ConfigReader, Env, LogFormat};
 use sqlx::postgres::PgConnectOptions;
 use tracing::level_filters::LevelFilter;
 

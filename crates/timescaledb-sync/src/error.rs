@@ -2,7 +2,7 @@
 //! (docs/decisions.md#d23: 0 ok or nothing new, 2 usage, 3 source, 4 target, 5 locked,
 //! 78 config).
 
-use shared::config::EXIT_CONFIG;
+use shared_config::EXIT_CONFIG;
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_USAGE: i32 = 2;

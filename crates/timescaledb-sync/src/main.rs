@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use shared::config::{Env, exit_on_config_error};
+use shared_config::{Env, exit_on_config_error};
 use timescaledb_sync::cli::Cli;
 use timescaledb_sync::config::Config;
 
@@ -13,7 +13,10 @@ fn main() -> ExitCode {
     // The env files are read here, before the runtime's threads exist.
     let env = Env::load();
     let config = Config::from_env(&env).unwrap_or_else(|e| exit_on_config_error(&e));
-    shared::telemetry::init_stderr(config.log_format, &[("timescaledb_sync", config.log_level)]);
+    shared_config::telemetry::init_stderr(
+        config.log_format,
+        &[("timescaledb_sync", config.log_level)],
+    );
     for warning in env.warnings().iter().chain(&config.warnings) {
         tracing::warn!("{warning}");
     }

@@ -152,7 +152,7 @@ impl<'a> Session<'a> {
     ) -> Result<u64> {
         if fresh {
             match self.commit(&plan.plain, stream, batch).await {
-                Err(e) if shared::db::is_unique_violation(&e) => {
+                Err(e) if shared_db::is_unique_violation(&e) => {
                     tracing::debug!(
                         stream = stream.name.as_str(),
                         "a new batch repeats rows; writing it idempotently"

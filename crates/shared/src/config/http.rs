@@ -8,44 +8,7 @@ use axum::http::HeaderValue;
 use ipnet::IpNet;
 use tracing::level_filters::LevelFilter;
 
-use super::ConfigReader;
-
-/// The env prefix of one service, e.g. `WORKSPACE_API_`.
-#[derive(Debug, Clone, Copy)]
-pub struct ServicePrefix(pub &'static str);
-
-impl ServicePrefix {
-    fn name(&self, suffix: &str) -> String {
-        format!("{}{suffix}", self.0)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    Text,
-    Json,
-}
-
-impl LogFormat {
-    /// `LOG_FORMAT` (`json`, `text`/`pretty`), defaulting to JSON when
-    /// `APP_ENV=production`: the same for every binary of the fleet.
-    pub fn read(reader: &mut ConfigReader<'_>) -> Self {
-        let production = reader
-            .env()
-            .get("APP_ENV")
-            .is_some_and(|v| v.eq_ignore_ascii_case("production"));
-        reader.value(
-            &["LOG_FORMAT"],
-            if production { Self::Json } else { Self::Text },
-            "json or text",
-            |raw| match raw.to_ascii_lowercase().as_str() {
-                "json" => Some(Self::Json),
-                "text" | "pretty" => Some(Self::Text),
-                _ => None,
-            },
-        )
-    }
-}
+use super::{ConfigReader, LogFormat, ServicePrefix};
 
 /// `CORS_ORIGIN`: `*` (any origin, never with credentials) or an explicit list.
 #[derive(Debug, Clone, PartialEq, Eq)]

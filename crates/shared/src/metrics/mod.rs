@@ -1,20 +1,13 @@
-//! Prometheus metrics (docs/decisions.md#d14): one [`Registry`] per app instance, so tests and the
-//! fleet launcher can build many apps in one process without double registration.
-
-use std::time::Duration;
+//! Prometheus metrics (docs/decisions.md#d14): one [`Registry`] per app instance, so tests
+//! and the fleet launcher can build many apps in one process without double registration.
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
-};
+use prometheus::{Encoder, Registry, TextEncoder};
+use shared_db::DbMetrics;
 
 mod http;
 pub use http::{ConnectionLimit, HttpMetrics};
-
-const DB_BUCKETS: [f64; 12] = [
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-];
 
 /// The label every route without a matched template gets, keeping cardinality bounded.
 pub const UNMATCHED_ROUTE: &str = "unmatched";
@@ -25,61 +18,26 @@ pub struct Metrics {
     registry: Registry,
     service: &'static str,
     http: HttpMetrics,
-    db_queries: IntCounterVec,
-    db_duration: HistogramVec,
-    db_pool: IntGaugeVec,
+    db: DbMetrics,
 }
 
 impl Metrics {
     /// A fresh registry with the fleet's HTTP, database and process metrics.
     pub fn new(service: &'static str) -> Self {
         let registry = Registry::new();
-        let db_queries = IntCounterVec::new(
-            Opts::new(
-                "tradingsystem_db_queries_total",
-                "Database operations, by outcome",
-            ),
-            &["service", "operation", "status"],
-        )
-        .expect("valid metric");
-        let db_duration = HistogramVec::new(
-            HistogramOpts::new(
-                "tradingsystem_db_query_duration_seconds",
-                "Database operation latency",
-            )
-            .buckets(DB_BUCKETS.to_vec()),
-            &["service", "operation"],
-        )
-        .expect("valid metric");
-        let db_pool = IntGaugeVec::new(
-            Opts::new(
-                "tradingsystem_db_pool_connections",
-                "Database pool connections by state (size, idle)",
-            ),
-            &["service", "pool", "state"],
-        )
-        .expect("valid metric");
-        for collector in [
-            Box::new(db_queries.clone()) as Box<dyn prometheus::core::Collector>,
-            Box::new(db_duration.clone()),
-            Box::new(db_pool.clone()),
-        ] {
-            registry.register(collector).expect("fresh registry");
-        }
+        let http = HttpMetrics::register(&registry, service);
+        let db = DbMetrics::new(&registry, service);
         #[cfg(target_os = "linux")]
         registry
             .register(Box::new(
                 prometheus::process_collector::ProcessCollector::for_self(),
             ))
             .expect("fresh registry");
-        let http = HttpMetrics::register(&registry, service);
         Self {
             registry,
             service,
             http,
-            db_queries,
-            db_duration,
-            db_pool,
+            db,
         }
     }
 
@@ -97,23 +55,9 @@ impl Metrics {
         &self.http
     }
 
-    pub fn observe_db(&self, operation: &str, ok: bool, elapsed: Duration) {
-        let status = if ok { "ok" } else { "error" };
-        self.db_queries
-            .with_label_values(&[self.service, operation, status])
-            .inc();
-        self.db_duration
-            .with_label_values(&[self.service, operation])
-            .observe(elapsed.as_secs_f64());
-    }
-
-    pub fn set_pool(&self, pool: &str, size: u32, idle: usize) {
-        self.db_pool
-            .with_label_values(&[self.service, pool, "size"])
-            .set(i64::from(size));
-        self.db_pool
-            .with_label_values(&[self.service, pool, "idle"])
-            .set(i64::try_from(idle).unwrap_or(i64::MAX));
+    /// The database metrics (recorded by `Db`).
+    pub fn db(&self) -> &DbMetrics {
+        &self.db
     }
 
     /// The text exposition format, version 0.0.4.
@@ -133,8 +77,17 @@ impl Metrics {
     }
 }
 
+/// A service hands its [`Metrics`] to `Db::connect`, which keeps the database part.
+impl From<Metrics> for DbMetrics {
+    fn from(metrics: Metrics) -> Self {
+        metrics.db
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -145,7 +98,7 @@ mod tests {
         let ok = axum::http::StatusCode::OK;
         a.http()
             .record(&get, "/x/{id}", ok, Duration::from_millis(3));
-        b.observe_db("select", true, Duration::from_millis(1));
+        b.db().observe("select", true, Duration::from_millis(1));
         let text = |m: &Metrics| {
             let mut buf = Vec::new();
             TextEncoder::new()

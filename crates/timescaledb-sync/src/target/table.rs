@@ -61,7 +61,7 @@ impl Session<'_> {
             .connect_with(self.settings.options.clone())
             .await
             .map_err(Error::target)?;
-        if shared::db::Timescale::detect(&pool).await.hypertables {
+        if shared_db::Timescale::detect(&pool).await.hypertables {
             let statement = format!(
                 "SELECT create_hypertable('{}', '{}', if_not_exists => TRUE, migrate_data => TRUE)",
                 stream.target,
@@ -72,7 +72,7 @@ impl Session<'_> {
                 stream.target.as_str(),
                 stream.timestamp.as_str()
             );
-            shared::db::optional_step(&pool, &description, sqlx::AssertSqlSafe(statement)).await;
+            shared_db::optional_step(&pool, &description, sqlx::AssertSqlSafe(statement)).await;
         } else {
             tracing::info!(
                 table = stream.target.as_str(),

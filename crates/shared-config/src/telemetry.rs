@@ -6,7 +6,7 @@ use tracing::level_filters::LevelFilter;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::config::LogFormat;
+use crate::LogFormat;
 
 /// Installs the subscriber. `services` are `(crate_target, level)` pairs; the request log
 /// (target `http`) and the shared crate log at the most verbose of those levels, and
