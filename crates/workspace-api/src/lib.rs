@@ -4,7 +4,8 @@
 //! [`router`] builds the application that the binary serves and the tests call; it is
 //! the service's routes ([`api_routes`]) inside the fleet's shared stack. Storage is
 //! embedded SQLite by default and PostgreSQL/TimescaleDB when `WORKSPACE_DATABASE_URL`
-//! says so; the [`repo`] layer holds every SQL statement.
+//! says so; the [`service`] layer holds the rules of every write and the
+//! [`repo`] layer every SQL statement.
 
 pub mod cache;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod repo;
 pub mod routes;
+pub mod service;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +29,7 @@ use sqlx::migrate::Migrator;
 
 pub use config::Config;
 use repo::Store;
+use service::Workspace;
 
 pub const NAME: &str = "workspace-api";
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -38,8 +41,7 @@ pub const OPENAPI_YAML: &str = include_str!("../../../openapi/workspace-api.yaml
 /// What every handler gets.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
-    pub list_cache: Arc<cache::ListCache>,
+    pub workspace: Arc<Workspace>,
     pub core: AppCore,
 }
 
@@ -69,8 +71,7 @@ impl AppState {
             }
         }
         Ok(Self {
-            store,
-            list_cache: Arc::default(),
+            workspace: Arc::new(Workspace::new(store)),
             core,
         })
     }
@@ -117,7 +118,7 @@ pub fn openapi() -> OpenApiDoc {
 
 /// The complete application: routes, health, metrics, OpenAPI, middleware stack.
 pub fn router(state: AppState) -> App {
-    let db = state.store.db().clone();
+    let db = state.workspace.db().clone();
     let health = Health::new(NAME, VERSION)
         .with_check(Arc::new(DatabaseCheck(db.clone())))
         .with_readiness(Arc::new(DatabaseCheck(db.clone())))
@@ -142,12 +143,12 @@ pub async fn serve(
     tracing::info!(
         service = NAME,
         port = config.http.port,
-        backend = state.store.db().backend().name(),
+        backend = state.workspace.db().backend().name(),
         "listening"
     );
     let options = state.core.serve_options();
     shared::server::serve(listener, router(state.clone()), options, budget, shutdown).await?;
-    state.store.db().close().await;
+    state.workspace.db().close().await;
     tracing::info!(service = NAME, "stopped");
     Ok(())
 }

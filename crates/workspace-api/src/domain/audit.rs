@@ -61,10 +61,20 @@ impl EntityType {
 
 pub use shared::middleware::RequestMeta;
 
+/// Filters of `GET /api/audit`.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub entity_type: Option<EntityType>,
+    pub entity_id: Option<String>,
+    pub action: Option<Action>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEntry {
-    pub id: String,
+    pub id: uuid::Uuid,
     pub entity_type: EntityType,
     pub entity_id: String,
     pub action: Action,
@@ -98,7 +108,7 @@ impl AuditEntry {
             _ => Action::Updated,
         };
         Self {
-            id: uuid::Uuid::now_v7().to_string(),
+            id: uuid::Uuid::now_v7(),
             entity_type,
             entity_id: entity_id.to_string(),
             action,

@@ -159,6 +159,13 @@ impl CategoryPatch {
     }
 }
 
+/// A category update: fields from a client, or the toggle of `is_active`.
+#[derive(Debug, Clone)]
+pub enum CategoryChange {
+    Patch(CategoryPatch),
+    Toggle,
+}
+
 /// What [`read`] found: the validated fields, plus the nullable ones as sent
 /// (`Some(None)` = explicit `null`) and the flag.
 struct Read {

@@ -6,6 +6,8 @@ use serde_json::{Map, Value};
 use shared::ApiError;
 use shared::validate::{Fields, is_slug};
 
+pub use super::item_id::{ItemId, ItemKey};
+
 pub const TITLE_MAX: usize = 200;
 pub const DESCRIPTION_MAX: usize = 2000;
 pub const TAGS_MAX: usize = 50;
@@ -63,7 +65,7 @@ impl Priority {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Item {
-    pub id: String,
+    pub id: ItemId,
     pub title: String,
     pub description: String,
     pub category: String,
@@ -85,6 +87,22 @@ impl Item {
     /// The strong ETag of this version of the item.
     pub fn etag(&self) -> String {
         format!("\"v{}\"", self.version)
+    }
+}
+
+/// `If-Match`: `*`, or a list of ETags (absent: the write is unconditional).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IfMatch {
+    Any,
+    Tags(Vec<String>),
+}
+
+impl IfMatch {
+    pub fn admits(&self, item: &Item) -> bool {
+        match self {
+            IfMatch::Any => true,
+            IfMatch::Tags(tags) => tags.contains(&item.etag()),
+        }
     }
 }
 

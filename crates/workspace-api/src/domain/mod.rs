@@ -4,4 +4,5 @@
 pub mod audit;
 pub mod category;
 pub mod item;
+mod item_id;
 pub mod query;

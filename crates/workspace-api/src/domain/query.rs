@@ -1,6 +1,8 @@
 //! `GET /api/items` query parameters: strict, as the original's schema was, with real
 //! pagination and sorting.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use shared::ApiError;
 use shared::extract::QueryPairs;
@@ -34,6 +36,25 @@ pub enum SortKey {
 pub enum SortOrder {
     Asc,
     Desc,
+}
+
+/// Counts by category, status and priority.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemStats {
+    pub total: i64,
+    pub by_category: BTreeMap<String, i64>,
+    pub by_status: BTreeMap<String, i64>,
+    pub by_priority: BTreeMap<String, i64>,
+}
+
+impl ItemStats {
+    pub fn add(&mut self, category: String, status: String, priority: String, n: i64) {
+        self.total += n;
+        *self.by_category.entry(category).or_default() += n;
+        *self.by_status.entry(status).or_default() += n;
+        *self.by_priority.entry(priority).or_default() += n;
+    }
 }
 
 /// The effective list query, echoed back as `filters`.

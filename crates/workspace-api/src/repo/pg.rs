@@ -5,13 +5,12 @@ use serde_json::{Map, Value};
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, PgPool, Postgres, Row, Transaction};
-use uuid::Uuid;
 
-use super::{AuditFilter, ItemStats, Reads, Tx, order_clause, search_pattern, uuid_time};
-use crate::domain::audit::{Action, AuditEntry, EntityType};
+use super::{Reads, Tx, order_clause, search_pattern};
+use crate::domain::audit::{Action, AuditEntry, AuditFilter, EntityType};
 use crate::domain::category::Category;
-use crate::domain::item::{Item, Priority, Status};
-use crate::domain::query::ItemQuery;
+use crate::domain::item::{Item, ItemId, Priority, Status};
+use crate::domain::query::{ItemQuery, ItemStats};
 
 const ITEM_COLUMNS: &str = "id, title, description, category, priority, status, tags, metadata, version, created_at, updated_at, created_by, updated_by";
 const CATEGORY_COLUMNS: &str = "name, display_name, description, color, icon, display_order, is_active, created_at, updated_at, created_by";
@@ -67,7 +66,7 @@ fn item(row: &PgRow) -> sqlx::Result<Item> {
     let status: String = row.try_get("status")?;
     let Json(metadata): Json<Map<String, Value>> = row.try_get("metadata")?;
     Ok(Item {
-        id: row.try_get::<Uuid, _>("id")?.to_string(),
+        id: ItemId::from_uuid(row.try_get("id")?).ok_or_else(|| decode_err("id"))?,
         title: row.try_get("title")?,
         description: row.try_get("description")?,
         category: row.try_get("category")?,
@@ -106,7 +105,7 @@ fn audit_entry(row: &PgRow) -> sqlx::Result<AuditEntry> {
     let old: Option<Json<Value>> = row.try_get("old_values")?;
     let new: Option<Json<Value>> = row.try_get("new_values")?;
     Ok(AuditEntry {
-        id: row.try_get::<Uuid, _>("id")?.to_string(),
+        id: row.try_get("id")?,
         entity_type: EntityType::parse(&entity_type).ok_or_else(|| decode_err("entity_type"))?,
         entity_id: row.try_get("entity_id")?,
         action: Action::parse(&action).ok_or_else(|| decode_err("action"))?,
@@ -162,14 +161,12 @@ impl Reads for PgStore {
         Ok((items, total))
     }
 
-    async fn item(&self, id: Uuid) -> sqlx::Result<Option<Item>> {
-        let Some(at) = uuid_time(id) else {
-            return Ok(None);
-        };
+    async fn item(&self, id: ItemId) -> sqlx::Result<Option<Item>> {
+        let at = id.created_at();
         sqlx::query(AssertSqlSafe(format!(
             "SELECT {ITEM_COLUMNS} FROM workspace_items {ITEM_BY_ID}"
         )))
-        .bind(id)
+        .bind(id.uuid())
         .bind(at)
         .fetch_optional(&self.pool)
         .await?
@@ -330,14 +327,12 @@ impl Tx for PgTx {
         .collect()
     }
 
-    async fn item(&mut self, id: Uuid) -> sqlx::Result<Option<Item>> {
-        let Some(at) = uuid_time(id) else {
-            return Ok(None);
-        };
+    async fn item(&mut self, id: ItemId) -> sqlx::Result<Option<Item>> {
+        let at = id.created_at();
         sqlx::query(AssertSqlSafe(format!(
             "SELECT {ITEM_COLUMNS} FROM workspace_items {ITEM_BY_ID} FOR UPDATE"
         )))
-        .bind(id)
+        .bind(id.uuid())
         .bind(at)
         .fetch_optional(&mut *self.0)
         .await?
@@ -347,7 +342,7 @@ impl Tx for PgTx {
     }
 
     async fn insert_item(&mut self, i: &Item) -> sqlx::Result<()> {
-        let id = Uuid::parse_str(&i.id).map_err(|e| sqlx::Error::Encode(e.into()))?;
+        let id = i.id.uuid();
         sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO workspace_items ({ITEM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         )))
@@ -370,7 +365,7 @@ impl Tx for PgTx {
     }
 
     async fn write_item(&mut self, i: &Item) -> sqlx::Result<()> {
-        let id = Uuid::parse_str(&i.id).map_err(|e| sqlx::Error::Encode(e.into()))?;
+        let id = i.id.uuid();
         sqlx::query(
             "UPDATE workspace_items SET title = $3, description = $4, category = $5, priority = $6, status = $7, tags = $8, \
              metadata = $9, version = $10, updated_at = $11, updated_by = $12 WHERE id = $1 AND created_at = $2",
@@ -393,7 +388,7 @@ impl Tx for PgTx {
     }
 
     async fn delete_item(&mut self, i: &Item) -> sqlx::Result<()> {
-        let id = Uuid::parse_str(&i.id).map_err(|e| sqlx::Error::Encode(e.into()))?;
+        let id = i.id.uuid();
         sqlx::query("DELETE FROM workspace_items WHERE id = $1 AND created_at = $2")
             .bind(id)
             .bind(i.created_at)
@@ -403,7 +398,7 @@ impl Tx for PgTx {
     }
 
     async fn audit(&mut self, e: &AuditEntry) -> sqlx::Result<()> {
-        let id = Uuid::parse_str(&e.id).map_err(|err| sqlx::Error::Encode(err.into()))?;
+        let id = e.id;
         sqlx::query(
             "INSERT INTO workspace_audit_log (id, entity_type, entity_id, action, old_values, new_values, changed_fields, \
              actor, ip_address, user_agent, request_id, changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",

@@ -8,11 +8,11 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, Row, Sqlite, SqlitePool, Transaction};
 use uuid::Uuid;
 
-use super::{AuditFilter, ItemStats, Reads, Tx, order_clause, search_pattern};
-use crate::domain::audit::{Action, AuditEntry, EntityType};
+use super::{Reads, Tx, order_clause, search_pattern};
+use crate::domain::audit::{Action, AuditEntry, AuditFilter, EntityType};
 use crate::domain::category::Category;
-use crate::domain::item::{Item, Priority, Status};
-use crate::domain::query::ItemQuery;
+use crate::domain::item::{Item, ItemId, Priority, Status};
+use crate::domain::query::{ItemQuery, ItemStats};
 
 const ITEM_COLUMNS: &str = "id, title, description, category, priority, status, tags, metadata, version, created_at, updated_at, created_by, updated_by";
 const CATEGORY_COLUMNS: &str = "name, display_name, description, color, icon, display_order, is_active, created_at, updated_at, created_by";
@@ -62,7 +62,7 @@ fn item(row: &SqliteRow) -> sqlx::Result<Item> {
     let priority: String = row.try_get("priority")?;
     let status: String = row.try_get("status")?;
     Ok(Item {
-        id: row.try_get("id")?,
+        id: ItemId::parse(&row.try_get::<String, _>("id")?).ok_or_else(|| decode_err("id"))?,
         title: row.try_get("title")?,
         description: row.try_get("description")?,
         category: row.try_get("category")?,
@@ -102,7 +102,8 @@ fn audit_entry(row: &SqliteRow) -> sqlx::Result<AuditEntry> {
     let new: Option<String> = row.try_get("new_values")?;
     let parse = |text: Option<String>| text.and_then(|t| serde_json::from_str::<Value>(&t).ok());
     Ok(AuditEntry {
-        id: row.try_get("id")?,
+        id: Uuid::parse_str(&row.try_get::<String, _>("id")?)
+            .map_err(|e| sqlx::Error::Decode(e.into()))?,
         entity_type: EntityType::parse(&entity_type).ok_or_else(|| decode_err("entity_type"))?,
         entity_id: row.try_get("entity_id")?,
         action: Action::parse(&action).ok_or_else(|| decode_err("action"))?,
@@ -152,7 +153,7 @@ impl Reads for SqliteStore {
         Ok((items, total))
     }
 
-    async fn item(&self, id: Uuid) -> sqlx::Result<Option<Item>> {
+    async fn item(&self, id: ItemId) -> sqlx::Result<Option<Item>> {
         sqlx::query(AssertSqlSafe(format!(
             "SELECT {ITEM_COLUMNS} FROM workspace_items WHERE id = ?1"
         )))
@@ -315,7 +316,7 @@ impl Tx for SqliteTx {
         .collect()
     }
 
-    async fn item(&mut self, id: Uuid) -> sqlx::Result<Option<Item>> {
+    async fn item(&mut self, id: ItemId) -> sqlx::Result<Option<Item>> {
         sqlx::query(AssertSqlSafe(format!(
             "SELECT {ITEM_COLUMNS} FROM workspace_items WHERE id = ?1"
         )))
@@ -331,7 +332,7 @@ impl Tx for SqliteTx {
         sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO workspace_items ({ITEM_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
         )))
-        .bind(i.id.clone())
+        .bind(i.id.to_string())
         .bind(i.title.clone())
         .bind(i.description.clone())
         .bind(i.category.clone())
@@ -354,7 +355,7 @@ impl Tx for SqliteTx {
             "UPDATE workspace_items SET title = ?2, description = ?3, category = ?4, priority = ?5, status = ?6, tags = ?7, \
              metadata = ?8, version = ?9, updated_at = ?10, updated_by = ?11 WHERE id = ?1",
         )
-        .bind(i.id.clone())
+        .bind(i.id.to_string())
         .bind(i.title.clone())
         .bind(i.description.clone())
         .bind(i.category.clone())
@@ -372,7 +373,7 @@ impl Tx for SqliteTx {
 
     async fn delete_item(&mut self, i: &Item) -> sqlx::Result<()> {
         sqlx::query("DELETE FROM workspace_items WHERE id = ?1")
-            .bind(i.id.clone())
+            .bind(i.id.to_string())
             .execute(&mut *self.0)
             .await
             .map(|_| ())
@@ -383,7 +384,7 @@ impl Tx for SqliteTx {
             "INSERT INTO workspace_audit_log (id, entity_type, entity_id, action, old_values, new_values, changed_fields, \
              actor, ip_address, user_agent, request_id, changed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )
-        .bind(e.id.clone())
+        .bind(e.id.to_string())
         .bind(e.entity_type.as_str())
         .bind(e.entity_id.clone())
         .bind(e.action.as_str())

@@ -10,9 +10,8 @@ use shared::{ApiError, FieldError};
 
 use super::PREFIXES;
 use crate::AppState;
-use crate::domain::audit::{Action, EntityType};
+use crate::domain::audit::{Action, AuditFilter, EntityType};
 use crate::error::Result;
-use crate::repo::AuditFilter;
 
 pub fn routes() -> RouteTable<AppState> {
     PREFIXES.iter().fold(RouteTable::new(), |table, prefix| {
@@ -22,7 +21,7 @@ pub fn routes() -> RouteTable<AppState> {
 
 async fn list(State(state): State<AppState>, query: QueryPairs) -> Result<Response> {
     let filter = parse(&query)?;
-    let (entries, total) = state.store.audit(&filter).await?;
+    let (entries, total) = state.workspace.audit(&filter).await?;
     Ok(
         Json(json!({"success": true, "count": entries.len(), "total": total, "data": entries}))
             .into_response(),

@@ -13,9 +13,8 @@ use shared::{ApiError, FieldError};
 use super::{PREFIXES, ok};
 use crate::AppState;
 use crate::domain::audit::RequestMeta;
-use crate::domain::category::{Category, CategoryPatch, NewCategory};
+use crate::domain::category::{Category, CategoryChange, CategoryPatch, NewCategory};
 use crate::error::{Error, Result};
-use crate::repo::CategoryChange;
 
 pub fn routes() -> RouteTable<AppState> {
     PREFIXES.iter().fold(RouteTable::new(), |table, prefix| {
@@ -73,7 +72,7 @@ fn list_options(query: &QueryPairs) -> Result<(bool, &str), ApiError> {
 async fn list(State(state): State<AppState>, query: QueryPairs) -> Result<Response> {
     let (active_only, order_by) = list_options(&query)?;
     let mut categories: Vec<Category> = state
-        .store
+        .workspace
         .categories()
         .await?
         .into_iter()
@@ -98,7 +97,7 @@ async fn list(State(state): State<AppState>, query: QueryPairs) -> Result<Respon
 
 async fn read(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response> {
     let category = state
-        .store
+        .workspace
         .categories()
         .await?
         .into_iter()
@@ -108,7 +107,7 @@ async fn read(State(state): State<AppState>, Path(name): Path<String>) -> Result
 }
 
 async fn stats(State(state): State<AppState>) -> Result<Response> {
-    let categories = state.store.categories().await?;
+    let categories = state.workspace.categories().await?;
     let active = categories.iter().filter(|c| c.is_active).count();
     Ok(ok(
         json!({"total": categories.len(), "active": active, "inactive": categories.len() - active}),
@@ -123,7 +122,7 @@ async fn validate(State(state): State<AppState>, body: Bytes) -> Result<Response
         .and_then(|v| v.get("name").and_then(Value::as_str).map(str::to_string));
     let valid = match name {
         Some(name) => state
-            .store
+            .workspace
             .categories()
             .await?
             .iter()
@@ -144,7 +143,7 @@ async fn create(
     JsonObject(body): JsonObject,
 ) -> Result<Response> {
     let new = NewCategory::parse(&body)?;
-    let category = state.store.create_category(new, &meta).await?;
+    let category = state.workspace.create_category(new, &meta).await?;
     let mut response = ok(category, Some("Category created successfully"));
     *response.status_mut() = StatusCode::CREATED;
     Ok(response)
@@ -158,7 +157,7 @@ async fn update(
 ) -> Result<Response> {
     let patch = CategoryPatch::parse(&body)?;
     let category = state
-        .store
+        .workspace
         .update_category(&name, CategoryChange::Patch(patch), &meta)
         .await?;
     Ok(ok(category, Some("Category updated successfully")))
@@ -170,7 +169,7 @@ async fn toggle(
     meta: RequestMeta,
 ) -> Result<Response> {
     let category = state
-        .store
+        .workspace
         .update_category(&name, CategoryChange::Toggle, &meta)
         .await?;
     Ok(ok(category, Some("Category toggled successfully")))
@@ -181,6 +180,6 @@ async fn remove(
     Path(name): Path<String>,
     meta: RequestMeta,
 ) -> Result<Response> {
-    state.store.delete_category(&name, &meta).await?;
+    state.workspace.delete_category(&name, &meta).await?;
     Ok(Json(json!({"success": true, "message": "Category deleted successfully"})).into_response())
 }

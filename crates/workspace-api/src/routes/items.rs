@@ -10,11 +10,10 @@ use shared::routing::RouteTable;
 
 use super::{PREFIXES, json_bytes, ok};
 use crate::AppState;
-use crate::domain::audit::{EntityType, RequestMeta};
-use crate::domain::item::{Item, ItemPatch, NewItem};
+use crate::domain::audit::RequestMeta;
+use crate::domain::item::{IfMatch, Item, ItemKey, ItemPatch, NewItem};
 use crate::domain::query::ItemQuery;
-use crate::error::{Error, Result};
-use crate::repo::{AuditFilter, IfMatch, parse_item_id};
+use crate::error::Result;
 
 pub fn routes() -> RouteTable<AppState> {
     PREFIXES.iter().fold(RouteTable::new(), |table, prefix| {
@@ -42,21 +41,20 @@ struct ListBody<'a> {
 
 async fn list(State(state): State<AppState>, query: QueryPairs) -> Result<Response> {
     let query = ItemQuery::parse(&query)?;
-    let key = serde_json::to_string(&query).unwrap_or_default();
-    let version = state.store.change_version().await?;
-    if let Some(body) = state.list_cache.get(&key, version) {
-        return Ok(json_bytes(body));
-    }
-    let (items, total) = state.store.list_items(&query).await?;
-    let body = ListBody {
-        success: true,
-        count: items.len(),
-        total,
-        data: &items,
-        filters: &query,
-    };
-    let body = Bytes::from(serde_json::to_vec(&body).map_err(shared::ApiError::internal)?);
-    state.list_cache.put(key, version, body.clone());
+    let body = state
+        .workspace
+        .list_items(&query, |items, total| {
+            let body = ListBody {
+                success: true,
+                count: items.len(),
+                total,
+                data: items,
+                filters: &query,
+            };
+            let bytes = serde_json::to_vec(&body).map_err(shared::ApiError::internal)?;
+            Ok(Bytes::from(bytes))
+        })
+        .await?;
     Ok(json_bytes(body))
 }
 
@@ -66,7 +64,7 @@ async fn create(
     JsonObject(body): JsonObject,
 ) -> Result<Response> {
     let new = NewItem::parse(&body)?;
-    let item = state.store.create_item(new, &meta).await?;
+    let item = state.workspace.create_item(new, &meta).await?;
     let etag = item.etag();
     let mut response = ok(&item, Some("Item created successfully"));
     *response.status_mut() = StatusCode::CREATED;
@@ -76,10 +74,10 @@ async fn create(
 
 async fn read(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(key): Path<ItemKey>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let item = find(&state, &id).await?;
+    let item = state.workspace.item(&key).await?;
     let etag = item.etag();
     if if_none_match(&headers).is_some_and(|tags| tags.iter().any(|t| *t == etag || t == "*")) {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
@@ -93,15 +91,15 @@ async fn read(
 
 async fn update(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(key): Path<ItemKey>,
     meta: RequestMeta,
     headers: HeaderMap,
     JsonObject(body): JsonObject,
 ) -> Result<Response> {
     let patch = ItemPatch::parse(&body)?;
     let item = state
-        .store
-        .update_item(&id, patch, if_match(&headers), &meta)
+        .workspace
+        .update_item(&key, patch, if_match(&headers), &meta)
         .await?;
     let mut response = ok(&item, Some("Item updated successfully"));
     set_etag(&mut response, &item.etag());
@@ -110,13 +108,13 @@ async fn update(
 
 async fn remove(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(key): Path<ItemKey>,
     meta: RequestMeta,
     headers: HeaderMap,
 ) -> Result<Response> {
     state
-        .store
-        .delete_item(&id, if_match(&headers), &meta)
+        .workspace
+        .delete_item(&key, if_match(&headers), &meta)
         .await?;
     Ok(
         axum::Json(serde_json::json!({"success": true, "message": "Item deleted successfully"}))
@@ -125,35 +123,15 @@ async fn remove(
 }
 
 async fn stats(State(state): State<AppState>) -> Result<Response> {
-    Ok(ok(state.store.item_stats().await?, None))
+    Ok(ok(state.workspace.item_stats().await?, None))
 }
 
-async fn history(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response> {
-    let filter = AuditFilter {
-        entity_type: Some(EntityType::Item),
-        entity_id: Some(id.clone()),
-        action: None,
-        limit: 1000,
-        offset: 0,
-    };
-    let (entries, _) = state.store.audit(&filter).await?;
-    if entries.is_empty() {
-        // No history: the item must at least exist for an empty answer.
-        find(&state, &id).await?;
-    }
+async fn history(State(state): State<AppState>, Path(key): Path<ItemKey>) -> Result<Response> {
+    let entries = state.workspace.item_history(&key).await?;
     Ok(
         axum::Json(serde_json::json!({"success": true, "count": entries.len(), "data": entries}))
             .into_response(),
     )
-}
-
-async fn find(state: &AppState, id: &str) -> Result<Item> {
-    let uuid = parse_item_id(id).ok_or_else(|| Error::ItemNotFound(id.to_string()))?;
-    state
-        .store
-        .item(uuid)
-        .await?
-        .ok_or_else(|| Error::ItemNotFound(id.to_string()))
 }
 
 fn set_etag(response: &mut Response, etag: &str) {

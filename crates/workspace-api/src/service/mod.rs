@@ -1,0 +1,139 @@
+//! The workspace's rules, over the repository: which writes are allowed (active
+//! categories, `If-Match`), what each one records (its audit rows), and the list cache
+//! that every write invalidates. Each write runs in one [`WriteTx`], so a failed request
+//! leaves nothing behind and a committed one carries the cache invalidation with it.
+
+mod categories;
+mod items;
+
+use axum::body::Bytes;
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use shared::db::Db;
+
+use crate::cache::ListCache;
+use crate::domain::audit::{AuditEntry, AuditFilter, EntityType};
+use crate::domain::category::Category;
+use crate::domain::item::{Item, ItemKey};
+use crate::domain::query::{ItemQuery, ItemStats};
+use crate::error::{Error, Result};
+use crate::repo::{Store, WriteTx};
+
+/// The service every handler calls.
+pub struct Workspace {
+    store: Store,
+    list_cache: ListCache,
+}
+
+impl Workspace {
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            list_cache: ListCache::default(),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn db(&self) -> &Db {
+        self.store.db()
+    }
+
+    /// The list body for `query`: served from the cache while the data has not changed
+    /// (one cheap read of the change version), otherwise queried and `render`ed.
+    pub async fn list_items(
+        &self,
+        query: &ItemQuery,
+        render: impl FnOnce(&[Item], i64) -> Result<Bytes>,
+    ) -> Result<Bytes> {
+        let key = serde_json::to_string(query).unwrap_or_default();
+        let version = self.store.change_version().await?;
+        if let Some(body) = self.list_cache.get(&key, version) {
+            return Ok(body);
+        }
+        let (items, total) = self.store.list_items(query).await?;
+        let body = render(&items, total)?;
+        self.list_cache.put(key, version, body.clone());
+        Ok(body)
+    }
+
+    pub async fn item(&self, key: &ItemKey) -> Result<Item> {
+        let found = match key.id() {
+            Some(id) => self.store.item(id).await?,
+            None => None,
+        };
+        found.ok_or_else(|| Error::ItemNotFound(key.to_string()))
+    }
+
+    pub async fn item_stats(&self) -> Result<ItemStats> {
+        Ok(self.store.item_stats().await?)
+    }
+
+    /// The item's audit rows, newest first; they outlive the item, but an id that never
+    /// existed is a 404.
+    pub async fn item_history(&self, key: &ItemKey) -> Result<Vec<AuditEntry>> {
+        let filter = AuditFilter {
+            entity_type: Some(EntityType::Item),
+            entity_id: Some(key.to_string()),
+            action: None,
+            limit: 1000,
+            offset: 0,
+        };
+        let (entries, _) = self.store.audit(&filter).await?;
+        if entries.is_empty() {
+            self.item(key).await?;
+        }
+        Ok(entries)
+    }
+
+    pub async fn audit(&self, filter: &AuditFilter) -> Result<(Vec<AuditEntry>, i64)> {
+        Ok(self.store.audit(filter).await?)
+    }
+
+    /// Every category, ordered by display order then name.
+    pub async fn categories(&self) -> Result<Vec<Category>> {
+        Ok(self.store.categories().await?)
+    }
+
+    /// Runs `work` in one write transaction, timed as `operation`, and commits it when
+    /// `work` succeeds.
+    async fn write<T>(
+        &self,
+        operation: &'static str,
+        work: impl AsyncFnOnce(&mut WriteTx) -> Result<T>,
+    ) -> Result<T> {
+        self.store
+            .db()
+            .timed(operation, async {
+                let mut tx = self.store.write().await?;
+                let out = work(&mut tx).await?;
+                tx.commit().await?;
+                Ok(out)
+            })
+            .await
+    }
+}
+
+/// The server clock at the precision both backends store (microseconds).
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// The JSON image of an entity in an audit row.
+fn image<T: Serialize>(value: &T) -> Option<Value> {
+    serde_json::to_value(value).ok()
+}
+
+/// Items may only be filed under an active category.
+async fn require_active_category(tx: &mut WriteTx, name: &str) -> Result<()> {
+    match tx.category(name).await? {
+        Some(c) if c.is_active => Ok(()),
+        _ => Err(Error::InvalidCategory {
+            name: name.to_string(),
+            valid: tx.active_category_names().await?,
+        }),
+    }
+}
