@@ -75,6 +75,30 @@ impl<S: Clone + Send + Sync + 'static> RouteTable<S> {
     }
 }
 
+/// `GET /`: what the service is and where its endpoints are, as `{success, data}`, so a
+/// person or a probe that opens the bare address learns which service answered.
+pub fn service_info<S: Clone + Send + Sync + 'static>(
+    service: &'static str,
+    version: &'static str,
+    endpoints: &'static [(&'static str, &'static str)],
+) -> RouteTable<S> {
+    let body = serde_json::json!({
+        "success": true,
+        "data": {
+            "service": service,
+            "version": version,
+            "endpoints": endpoints
+                .iter()
+                .map(|(name, path)| (name.to_string(), serde_json::Value::from(*path)))
+                .collect::<serde_json::Map<_, _>>(),
+        },
+    });
+    RouteTable::new().get("/", move || {
+        let body = body.clone();
+        async move { axum::Json(body) }
+    })
+}
+
 /// The routes every service gets from [`crate::app::AppCore::into_app`].
 pub const INFRASTRUCTURE_ROUTES: [&str; 6] = [
     "/health",

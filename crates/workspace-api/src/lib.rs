@@ -108,6 +108,19 @@ pub fn api_routes() -> RouteTable<AppState> {
     routes::items::routes()
         .merge(routes::categories::routes())
         .merge(routes::audit::routes())
+        .merge(shared::routing::service_info(
+            NAME,
+            VERSION,
+            &[
+                ("items", "/api/items"),
+                ("itemStats", "/api/items/stats"),
+                ("categories", "/api/categories"),
+                ("audit", "/api/audit"),
+                ("health", "/health"),
+                ("metrics", "/metrics"),
+                ("openapi", "/openapi.json"),
+            ],
+        ))
 }
 
 /// The parsed OpenAPI document served at `/openapi.json` and `/openapi.yaml`.

@@ -40,7 +40,11 @@ async fn unknown_paths_and_methods_are_json(app: TestApp) {
     let missing = app.get("/api/nope?x=1").await;
     missing.envelope(404, "ROUTE_NOT_FOUND");
     assert_eq!(missing.body["message"], "Cannot GET /api/nope");
-    app.get("/").await.envelope(404, "ROUTE_NOT_FOUND");
+    // `/` is the service's description, as on every service of the fleet.
+    let info = app.get("/").await;
+    assert_eq!(info.status, StatusCode::OK, "{}", info.text);
+    assert_eq!(info.body["data"]["service"], "workspace-api");
+    assert_eq!(info.body["data"]["endpoints"]["items"], "/api/items");
     app.get("/api/workspace/items")
         .await
         .envelope(404, "ROUTE_NOT_FOUND");
