@@ -61,9 +61,15 @@ struct Inner {
     code: &'static str,
     message: String,
     errors: Vec<FieldError>,
+    /// How many field errors there were before the list was cut to [`MAX_FIELD_ERRORS`].
+    errors_total: usize,
     headers: HeaderMap,
     cause: Option<String>,
 }
+
+/// The most field errors an envelope lists: one request cannot make an answer many
+/// times its own size; `errorsTotal` still says how many there were.
+pub const MAX_FIELD_ERRORS: usize = 20;
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
@@ -72,6 +78,7 @@ impl ApiError {
             code,
             message: message.into(),
             errors: Vec::new(),
+            errors_total: 0,
             headers: HeaderMap::new(),
             cause: None,
         }))
@@ -93,9 +100,17 @@ impl ApiError {
         &self.0.errors
     }
 
-    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+    /// The field errors, kept up to [`MAX_FIELD_ERRORS`] and counted in full.
+    pub fn with_errors(mut self, mut errors: Vec<FieldError>) -> Self {
+        self.0.errors_total = errors.len();
+        errors.truncate(MAX_FIELD_ERRORS);
         self.0.errors = errors;
         self
+    }
+
+    /// How many field errors there were, including those the envelope leaves out.
+    pub fn errors_total(&self) -> usize {
+        self.0.errors_total
     }
 
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
@@ -212,6 +227,8 @@ struct Envelope<'a> {
     code: &'a str,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     errors: Vec<WireFieldError<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors_total: Option<usize>,
     request_id: &'a str,
 }
 
@@ -258,6 +275,7 @@ impl ApiError {
                     code: &e.code,
                 })
                 .collect(),
+            errors_total: (!this.errors.is_empty()).then_some(this.errors_total),
             request_id,
         };
         let mut response = (this.status, Json(envelope)).into_response();
@@ -303,9 +321,31 @@ mod tests {
                 "message": "Validation failed: title: Title is required",
                 "code": "VALIDATION_ERROR",
                 "errors": [{"field": "title", "message": "Title is required", "msg": "Title is required", "code": "too_small"}],
+                "errorsTotal": 1,
                 "requestId": "req-1"
             })
         );
+    }
+
+    #[tokio::test]
+    async fn field_errors_are_capped_and_counted() {
+        let errors = (0..81_000)
+            .map(|i| FieldError::new(format!("key{i}"), "unrecognized_keys", "Unknown key"))
+            .collect();
+        let (_, json) = body(ApiError::validation(errors)).await;
+        assert_eq!(
+            json["errors"].as_array().map(Vec::len),
+            Some(MAX_FIELD_ERRORS)
+        );
+        assert_eq!(json["errors"][0]["field"], "key0");
+        assert_eq!(json["errorsTotal"], 81_000);
+        assert!(
+            json["message"]
+                .as_str()
+                .is_some_and(|m| m.ends_with("(and 80999 more)")),
+            "{json}"
+        );
+        assert!(json.to_string().len() < 4096);
     }
 
     #[tokio::test]

@@ -8,7 +8,7 @@ use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 
 /// A JSON object body: the content type is checked (415), the size bounded by the
 /// router's body limit (413), the syntax checked (400). Handlers then read typed fields
@@ -22,7 +22,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match read_json(req, state).await? {
             Value::Object(map) => Ok(Self(map)),
-            other => Err(ApiError::validation(vec![crate::error::FieldError::new(
+            other => Err(ApiError::validation(vec![FieldError::new(
                 "body",
                 "invalid_type",
                 format!(
@@ -72,12 +72,58 @@ async fn read_json<S: Send + Sync>(req: Request, state: &S) -> Result<Value, Api
             ApiError::bad_request("INVALID_BODY", "Could not read the request body")
         }
     })?;
-    serde_json::from_slice(&bytes).map_err(|e| {
+    let value = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::bad_request(
             "INVALID_JSON",
             format!("Malformed JSON in request body: {e}"),
         )
-    })
+    })?;
+    let mut nul = Vec::new();
+    find_nul(&value, "", &mut nul);
+    if nul.is_empty() {
+        Ok(value)
+    } else {
+        Err(ApiError::validation(nul))
+    }
+}
+
+/// PostgreSQL's `text` and `jsonb` cannot hold U+0000 (SQLite stores it), so a string
+/// with one is refused wherever it comes from, on both backends alike.
+const NUL_MESSAGE: &str = "Must not contain the NUL character (U+0000)";
+
+fn nul_error(field: &str) -> FieldError {
+    FieldError::new(field, "invalid_string", NUL_MESSAGE)
+}
+
+/// Every string (object keys included) of `value` that holds a NUL, by its dotted path.
+fn find_nul(value: &Value, path: &str, found: &mut Vec<FieldError>) {
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        Value::String(text) if text.contains('\0') => {
+            found.push(nul_error(if path.is_empty() { "body" } else { path }));
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                find_nul(item, &join(&index.to_string()), found);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                let field = join(key);
+                if key.contains('\0') {
+                    found.push(nul_error(&field));
+                }
+                find_nul(item, &field, found);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn is_json_content_type(value: &str) -> bool {
@@ -110,6 +156,22 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let params = axum::extract::RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| {
+                ApiError::bad_request(
+                    "INVALID_PATH",
+                    format!("Invalid path parameter: {}", rejection.body_text()),
+                )
+            })?;
+        let nul: Vec<FieldError> = params
+            .iter()
+            .filter(|(_, value)| value.contains('\0'))
+            .map(|(name, _)| nul_error(name))
+            .collect();
+        if !nul.is_empty() {
+            return Err(ApiError::validation(nul));
+        }
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(value)| Path(value))
@@ -131,6 +193,14 @@ impl QueryPairs {
     pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
             .map_err(|_| ApiError::bad_request("INVALID_QUERY", "Malformed query string"))?;
+        let nul: Vec<FieldError> = pairs
+            .iter()
+            .filter(|(key, value)| key.contains('\0') || value.contains('\0'))
+            .map(|(key, _)| nul_error(key))
+            .collect();
+        if !nul.is_empty() {
+            return Err(ApiError::validation(nul));
+        }
         Ok(Self(pairs.into_iter().filter(|(k, _)| k != "_t").collect()))
     }
 
@@ -172,6 +242,35 @@ mod tests {
         assert!(!is_json_content_type("text/plain"));
         assert!(!is_json_content_type("application/x-www-form-urlencoded"));
         assert!(!is_json_content_type(""));
+    }
+
+    #[test]
+    fn nul_is_found_in_any_string_and_key_of_a_body() {
+        let body = serde_json::json!({
+            "title": "a\u{0}b",
+            "tags": ["ok", "x\u{0}"],
+            "metadata": {"k\u{0}": "v", "nested": {"deep": "\u{0}"}},
+            "fine": "no nul here",
+        });
+        let mut found = Vec::new();
+        find_nul(&body, "", &mut found);
+        let fields: Vec<&str> = found.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["title", "tags.1", "metadata.k\u{0}", "metadata.nested.deep"]
+        );
+        let mut none = Vec::new();
+        find_nul(&serde_json::json!("top\u{0}"), "", &mut none);
+        assert_eq!(none[0].field, "body");
+    }
+
+    #[test]
+    fn nul_in_a_query_key_or_value_is_a_field_error() {
+        for raw in ["search=%00", "a%00=1", "search=x%00y"] {
+            let error = QueryPairs::parse(Some(raw)).expect_err(raw);
+            assert_eq!(error.status(), StatusCode::BAD_REQUEST, "{raw}");
+            assert_eq!(error.code(), "VALIDATION_ERROR", "{raw}");
+        }
     }
 
     #[test]

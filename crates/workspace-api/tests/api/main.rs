@@ -3,6 +3,7 @@
 mod audit;
 mod categories;
 mod helpers;
+mod hostile;
 mod infrastructure;
 mod items;
 mod original;
