@@ -1,11 +1,18 @@
 //! The repository layer: the only place with SQL, and nothing but SQL. Reads run on the
 //! pool; writes run inside a [`WriteTx`], whose rules (category checks, If-Match, audit
-//! rows) the service layer decides.
+//! rows) the service layer decides. Every statement is written once ([`queries`]), for
+//! whichever engine the URL picked; `pg` and `sqlite` hold only what differs.
 
+#[macro_use]
+mod sql;
 mod pg;
+mod queries;
 mod sqlite;
 
 use shared::db::{Db, Pools};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+use queries::{Dialect, Queries};
 
 use crate::domain::audit::{AuditEntry, AuditFilter};
 use crate::domain::category::Category;
@@ -47,57 +54,13 @@ fn search_pattern(search: &str) -> String {
     out
 }
 
-/// Reads, straight from the pool.
-pub(crate) trait Reads: Send + Sync {
-    fn list_items(
-        &self,
-        q: &ItemQuery,
-    ) -> impl Future<Output = sqlx::Result<(Vec<Item>, i64)>> + Send;
-    fn item(&self, id: ItemId) -> impl Future<Output = sqlx::Result<Option<Item>>> + Send;
-    fn item_stats(&self) -> impl Future<Output = sqlx::Result<ItemStats>> + Send;
-    fn audit(
-        &self,
-        f: &AuditFilter,
-    ) -> impl Future<Output = sqlx::Result<(Vec<AuditEntry>, i64)>> + Send;
-    fn categories(&self) -> impl Future<Output = sqlx::Result<Vec<Category>>> + Send;
-    fn change_version(&self) -> impl Future<Output = sqlx::Result<i64>> + Send;
-}
-
-/// Writes, inside one transaction.
-pub(crate) trait Tx: Send + Sized {
-    /// The category, locked against concurrent deletion/rename when the backend can.
-    fn category(
-        &mut self,
-        name: &str,
-    ) -> impl Future<Output = sqlx::Result<Option<Category>>> + Send;
-    fn active_category_names(&mut self) -> impl Future<Output = sqlx::Result<Vec<String>>> + Send;
-    fn next_display_order(&mut self) -> impl Future<Output = sqlx::Result<i64>> + Send;
-    fn insert_category(&mut self, c: &Category) -> impl Future<Output = sqlx::Result<()>> + Send;
-    fn write_category(
-        &mut self,
-        old_name: &str,
-        c: &Category,
-    ) -> impl Future<Output = sqlx::Result<()>> + Send;
-    fn delete_category(&mut self, name: &str) -> impl Future<Output = sqlx::Result<()>> + Send;
-    fn items_in_category(
-        &mut self,
-        name: &str,
-    ) -> impl Future<Output = sqlx::Result<Vec<Item>>> + Send;
-    /// The item, locked for the rest of the transaction.
-    fn item(&mut self, id: ItemId) -> impl Future<Output = sqlx::Result<Option<Item>>> + Send;
-    fn insert_item(&mut self, item: &Item) -> impl Future<Output = sqlx::Result<()>> + Send;
-    fn write_item(&mut self, item: &Item) -> impl Future<Output = sqlx::Result<()>> + Send;
-    fn delete_item(&mut self, item: &Item) -> impl Future<Output = sqlx::Result<()>> + Send;
-    fn audit(&mut self, entry: &AuditEntry) -> impl Future<Output = sqlx::Result<()>> + Send;
-    /// Bumps the change counter every list cache validates against.
-    fn touch(&mut self) -> impl Future<Output = sqlx::Result<()>> + Send;
-    fn commit(self) -> impl Future<Output = sqlx::Result<()>> + Send;
-}
-
 #[derive(Clone, Debug)]
 enum Backend {
-    Pg(pg::PgStore),
-    Sqlite(sqlite::SqliteStore),
+    Pg(PgPool),
+    Sqlite {
+        reader: SqlitePool,
+        writer: SqlitePool,
+    },
 }
 
 /// The workspace's storage, whichever backend the URL picked.
@@ -107,32 +70,24 @@ pub struct Store {
     backend: Backend,
 }
 
-/// Runs `$body` with `$s` bound to the backend's store, timed as `$op`.
-macro_rules! on_backend {
-    ($self:ident, $op:literal, $s:ident => $body:expr) => {
+/// Runs `$body` with `$pool` bound to the backend's read pool, timed as `$op`.
+macro_rules! on_pool {
+    ($self:ident, $op:literal, |$pool:ident| $body:expr) => {
         match &$self.backend {
-            Backend::Pg($s) => $self.db.timed($op, $body).await,
-            Backend::Sqlite($s) => $self.db.timed($op, $body).await,
+            Backend::Pg($pool) => $self.db.timed($op, $body).await,
+            Backend::Sqlite { reader: $pool, .. } => $self.db.timed($op, $body).await,
         }
     };
 }
 
-/// Runs `$body` with `$t` bound to the backend's transaction.
-macro_rules! on_tx {
-    ($tx:expr, $t:ident => $body:expr) => {
-        match &mut $tx.0 {
-            TxBackend::Pg($t) => $body.await,
-            TxBackend::Sqlite($t) => $body.await,
-        }
-    };
-}
 impl Store {
     pub fn new(db: Db) -> Self {
         let backend = match &db.pools {
-            Pools::Postgres(pool) => Backend::Pg(pg::PgStore::new(pool.clone())),
-            Pools::Sqlite { reader, writer } => {
-                Backend::Sqlite(sqlite::SqliteStore::new(reader.clone(), writer.clone()))
-            }
+            Pools::Postgres(pool) => Backend::Pg(pool.clone()),
+            Pools::Sqlite { reader, writer } => Backend::Sqlite {
+                reader: reader.clone(),
+                writer: writer.clone(),
+            },
         };
         Self { db, backend }
     }
@@ -143,114 +98,147 @@ impl Store {
 
     /// Creates hypertables and policies where TimescaleDB offers them (PostgreSQL only).
     pub async fn apply_timescale(&self) {
-        if let Backend::Pg(s) = &self.backend {
-            s.apply_timescale().await;
+        if let Backend::Pg(pool) = &self.backend {
+            pg::apply_timescale(pool).await;
         }
     }
 
     pub async fn list_items(&self, q: &ItemQuery) -> sqlx::Result<(Vec<Item>, i64)> {
-        on_backend!(self, "items.list", s => s.list_items(q))
+        on_pool!(self, "items.list", |pool| Queries::list_items(pool, q))
     }
 
     pub async fn item(&self, id: ItemId) -> sqlx::Result<Option<Item>> {
-        on_backend!(self, "items.get", s => s.item(id))
+        on_pool!(self, "items.get", |pool| Queries::item(
+            pool,
+            item_by_id!(),
+            id
+        ))
     }
 
     pub async fn item_stats(&self) -> sqlx::Result<ItemStats> {
-        on_backend!(self, "items.stats", s => s.item_stats())
+        on_pool!(self, "items.stats", |pool| Queries::item_stats(pool))
     }
 
     pub async fn audit(&self, f: &AuditFilter) -> sqlx::Result<(Vec<AuditEntry>, i64)> {
-        on_backend!(self, "audit.list", s => s.audit(f))
+        on_pool!(self, "audit.list", |pool| Queries::audit(pool, f))
     }
 
     pub async fn categories(&self) -> sqlx::Result<Vec<Category>> {
-        on_backend!(self, "categories.list", s => s.categories())
+        on_pool!(self, "categories.list", |pool| Queries::categories(pool))
     }
 
     /// Where the data stands: any committed write, by any instance, changes it.
     pub async fn change_version(&self) -> sqlx::Result<i64> {
-        on_backend!(self, "changes.version", s => s.change_version())
+        on_pool!(self, "changes.version", |pool| Queries::change_version(
+            pool
+        ))
     }
 
     /// Opens a write. The change mark that list caches validate against is made inside
     /// it before anything else, so the data and the invalidation commit together or not
     /// at all: there is no way to commit a write without it.
     pub async fn write(&self) -> sqlx::Result<WriteTx> {
-        let mut tx = match &self.backend {
-            Backend::Pg(s) => WriteTx(TxBackend::Pg(s.begin().await?)),
-            Backend::Sqlite(s) => WriteTx(TxBackend::Sqlite(s.begin().await?)),
-        };
-        on_tx!(tx, t => t.touch())?;
-        Ok(tx)
+        Ok(WriteTx(match &self.backend {
+            Backend::Pg(pool) => TxBackend::Pg(Queries::begin_write(pool).await?),
+            Backend::Sqlite { writer, .. } => {
+                TxBackend::Sqlite(Queries::begin_write(writer).await?)
+            }
+        }))
     }
 }
 
 enum TxBackend {
-    Pg(pg::PgTx),
-    Sqlite(sqlite::SqliteTx),
+    Pg(Transaction<'static, Postgres>),
+    Sqlite(Transaction<'static, Sqlite>),
 }
 
 /// One write transaction, from [`Store::write`]. Dropped without [`WriteTx::commit`], it
 /// rolls back.
 pub struct WriteTx(TxBackend);
 
+/// Runs `$body` with `$conn` bound to the transaction's connection.
+macro_rules! on_tx {
+    ($self:ident, |$conn:ident| $body:expr) => {
+        match &mut $self.0 {
+            TxBackend::Pg(tx) => {
+                let $conn = &mut **tx;
+                $body.await
+            }
+            TxBackend::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body.await
+            }
+        }
+    };
+}
+
 impl WriteTx {
     /// The category, locked against concurrent change for the rest of the transaction.
     pub async fn category(&mut self, name: &str) -> sqlx::Result<Option<Category>> {
-        on_tx!(self, t => t.category(name))
+        on_tx!(self, |c| Queries::category(c, name))
     }
 
     pub async fn active_category_names(&mut self) -> sqlx::Result<Vec<String>> {
-        on_tx!(self, t => t.active_category_names())
+        on_tx!(self, |c| Queries::active_category_names(c))
     }
 
     pub async fn next_display_order(&mut self) -> sqlx::Result<i64> {
-        on_tx!(self, t => t.next_display_order())
+        on_tx!(self, |c| Queries::next_display_order(c))
     }
 
-    pub async fn insert_category(&mut self, c: &Category) -> sqlx::Result<()> {
-        on_tx!(self, t => t.insert_category(c))
+    pub async fn insert_category(&mut self, category: &Category) -> sqlx::Result<()> {
+        on_tx!(self, |c| Queries::insert_category(c, category))
     }
 
-    pub async fn write_category(&mut self, old_name: &str, c: &Category) -> sqlx::Result<()> {
-        on_tx!(self, t => t.write_category(old_name, c))
+    pub async fn write_category(
+        &mut self,
+        old_name: &str,
+        category: &Category,
+    ) -> sqlx::Result<()> {
+        on_tx!(self, |c| Queries::update_category(c, old_name, category))
     }
 
     pub async fn delete_category(&mut self, name: &str) -> sqlx::Result<()> {
-        on_tx!(self, t => t.delete_category(name))
+        on_tx!(self, |c| Queries::delete_category(c, name))
     }
 
     /// The items of a category, locked.
     pub async fn items_in_category(&mut self, name: &str) -> sqlx::Result<Vec<Item>> {
-        on_tx!(self, t => t.items_in_category(name))
+        on_tx!(self, |c| Queries::items_in_category(c, name))
     }
 
     /// The item, locked for the rest of the transaction.
     pub async fn item(&mut self, id: ItemId) -> sqlx::Result<Option<Item>> {
-        on_tx!(self, t => t.item(id))
+        match &mut self.0 {
+            TxBackend::Pg(tx) => {
+                Queries::item(&mut **tx, <Postgres as Dialect>::ITEM_LOCKED, id).await
+            }
+            TxBackend::Sqlite(tx) => {
+                Queries::item(&mut **tx, <Sqlite as Dialect>::ITEM_LOCKED, id).await
+            }
+        }
     }
 
     pub async fn insert_item(&mut self, item: &Item) -> sqlx::Result<()> {
-        on_tx!(self, t => t.insert_item(item))
+        on_tx!(self, |c| Queries::save_item(c, sql::INSERT_ITEM, item))
     }
 
     pub async fn write_item(&mut self, item: &Item) -> sqlx::Result<()> {
-        on_tx!(self, t => t.write_item(item))
+        on_tx!(self, |c| Queries::save_item(c, sql::UPDATE_ITEM, item))
     }
 
     pub async fn delete_item(&mut self, item: &Item) -> sqlx::Result<()> {
-        on_tx!(self, t => t.delete_item(item))
+        on_tx!(self, |c| Queries::delete_item(c, item))
     }
 
     pub async fn audit(&mut self, entry: &AuditEntry) -> sqlx::Result<()> {
-        on_tx!(self, t => t.audit(entry))
+        on_tx!(self, |c| Queries::insert_audit(c, entry))
     }
 
     pub async fn commit(self) -> sqlx::Result<()> {
         match self.0 {
-            TxBackend::Pg(t) => t.commit().await,
-            TxBackend::Sqlite(t) => t.commit().await,
+            TxBackend::Pg(tx) => tx.commit().await,
+            TxBackend::Sqlite(tx) => tx.commit().await,
         }
     }
 }

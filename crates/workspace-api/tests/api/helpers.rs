@@ -57,6 +57,22 @@ pub async fn spawn(backend: Backend) -> TestApp {
     spawn_with(backend, &[]).await
 }
 
+/// A second instance of the service on `app`'s database, as a deployment of several
+/// instances sharing one PostgreSQL runs.
+pub async fn spawn_sharing(app: &TestApp) -> TestClient {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env = Env::from_pairs(
+        dir.path(),
+        [
+            ("WORKSPACE_DATABASE_URL", app.database_url.as_str()),
+            ("RATE_LIMIT_MAX", "100000"),
+        ],
+    );
+    let config = Config::from_env(&env, false).expect("valid test config");
+    let state = AppState::build(&config).await.expect("state");
+    TestClient::serve(router(state)).await
+}
+
 /// Starts the app with extra env settings (rate limits, auth, ...).
 pub async fn spawn_with(backend: Backend, settings: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -124,6 +140,22 @@ impl TestApp {
             }
         }
     }
+}
+
+/// Declares each test of the HTTP stack once, on SQLite: `name::sqlite`. The stack does
+/// not depend on the storage engine, which the storage tests cover on both.
+#[macro_export]
+macro_rules! stack_only {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$name($crate::helpers::spawn($crate::helpers::Backend::Sqlite).await).await;
+                }
+            }
+        )+
+    };
 }
 
 /// Declares each test once per backend: `name::sqlite` and `name::postgres`.

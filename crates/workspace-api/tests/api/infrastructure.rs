@@ -1,14 +1,17 @@
 //! The fleet stack as workspace-api wears it: health, metrics, envelopes for every
-//! framework-level failure, CORS, rate limiting, auth, compression, OpenAPI.
+//! framework-level failure, CORS, rate limiting, auth, compression, OpenAPI. Only the
+//! health checks, which ask the database, run on both backends; the rest tests the HTTP
+//! stack and runs once.
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::both_backends;
 use crate::helpers::{Backend, TestApp, spawn_with};
+use crate::{both_backends, stack_only};
 
-both_backends!(
-    health_ready_and_liveness,
+both_backends!(health_ready_and_liveness);
+
+stack_only!(
     unknown_paths_and_methods_are_json,
     oversized_and_mistyped_bodies,
     correlation_id_echo,
@@ -302,12 +305,6 @@ mod rate_limiting {
         limited(Backend::Sqlite).await;
         spoofing_does_not_help(Backend::Sqlite).await;
     }
-
-    #[tokio::test]
-    async fn postgres() {
-        limited(Backend::Postgres).await;
-        spoofing_does_not_help(Backend::Postgres).await;
-    }
 }
 
 mod auth {
@@ -364,10 +361,5 @@ mod auth {
     #[tokio::test]
     async fn sqlite() {
         tokens_guard_mutations(Backend::Sqlite).await;
-    }
-
-    #[tokio::test]
-    async fn postgres() {
-        tokens_guard_mutations(Backend::Postgres).await;
     }
 }

@@ -4,7 +4,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::both_backends;
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, spawn_sharing};
 
 both_backends!(
     create_read_update_delete,
@@ -14,6 +14,8 @@ both_backends!(
     list_filters_sort_and_paginate,
     list_rejects_bad_queries,
     list_reflects_every_write,
+    another_instance_write_invalidates_the_list,
+    concurrent_writes_lose_nothing,
     non_uuid_ids_are_not_found,
     etags_and_if_match,
     metadata_and_tags_limits,
@@ -400,6 +402,76 @@ async fn list_reflects_every_write(app: TestApp) {
     );
     app.delete(&format!("/api/items/{id}")).await;
     assert_eq!(app.get("/api/items").await.body["total"], 0);
+}
+
+async fn another_instance_write_invalidates_the_list(app: TestApp) {
+    let other = spawn_sharing(&app).await;
+    assert_eq!(app.get("/api/items").await.body["total"], 0, "cached empty");
+    let item = other.post("/api/items", json!({"title": "elsewhere", "description": "d", "category": "dashboard", "priority": "low"})).await;
+    assert_eq!(item.status, StatusCode::CREATED, "{}", item.text);
+    assert_eq!(
+        app.get("/api/items").await.body["total"],
+        1,
+        "another instance's create is seen at once"
+    );
+    let id = item.body["data"]["id"].as_str().expect("id");
+    other
+        .json(
+            Method::PUT,
+            &format!("/api/items/{id}"),
+            json!({"title": "moved on"}),
+        )
+        .await;
+    assert_eq!(
+        app.get("/api/items").await.body["data"][0]["title"],
+        "moved on"
+    );
+}
+
+/// Writers racing on one item and on the table: every update applies to the version
+/// before it, and every write leaves its audit row.
+async fn concurrent_writes_lose_nothing(app: TestApp) {
+    const WRITERS: usize = 12;
+    let item = app.create_item("contended").await;
+    let path = format!("/api/items/{}", item["id"].as_str().expect("id"));
+    let mut writes = tokio::task::JoinSet::new();
+    for i in 0..WRITERS {
+        let update = app
+            .request(Method::PUT, &path)
+            .json(&json!({"title": format!("update {i}")}));
+        let create = app.request(Method::POST, "/api/items").json(&json!({
+            "title": format!("new {i}"), "description": "d", "category": "dashboard", "priority": "low"
+        }));
+        for request in [update, create] {
+            writes.spawn(async move {
+                let reply = request.send().await.expect("request");
+                let etag = reply.headers().get("etag").cloned();
+                (reply.status(), etag)
+            });
+        }
+    }
+    let mut etags = Vec::new();
+    while let Some(done) = writes.join_next().await {
+        let (status, etag) = done.expect("task");
+        assert!(status.is_success(), "{status}");
+        etags.push(etag.expect("etag"));
+    }
+    etags.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    etags.dedup();
+    // Twelve creates at "v1", twelve updates at "v2" to "v13", each once.
+    assert_eq!(etags.len(), WRITERS + 1, "{etags:?}");
+    let current = app.get(&path).await;
+    assert_eq!(
+        current.header("etag"),
+        Some(format!("\"v{}\"", WRITERS + 1).as_str())
+    );
+    let history = app.get(&format!("{path}/history")).await;
+    assert_eq!(history.body["count"], WRITERS + 1);
+    assert_eq!(app.get("/api/items").await.body["total"], WRITERS + 1);
+    assert_eq!(
+        app.count_rows("workspace_audit_log").await,
+        i64::try_from(2 * WRITERS + 1).expect("small")
+    );
 }
 
 async fn non_uuid_ids_are_not_found(app: TestApp) {

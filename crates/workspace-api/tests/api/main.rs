@@ -1,4 +1,5 @@
-//! Black-box tests of workspace-api over HTTP, each run on SQLite and on PostgreSQL.
+//! Black-box tests of workspace-api over HTTP: storage tests on SQLite and on PostgreSQL,
+//! tests of the HTTP stack once.
 
 mod audit;
 mod categories;

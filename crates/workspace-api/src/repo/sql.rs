@@ -1,0 +1,74 @@
+//! The SQL both engines accept as written: shared fragments as macros (so that each
+//! statement stays one literal through `concat!`, never text assembled at run time), then
+//! the statements themselves.
+
+/// The columns of an item, in the order `INSERT_ITEM` binds them.
+macro_rules! item_columns {
+    () => {
+        "id, title, description, category, priority, status, tags, metadata, version, created_at, updated_at, created_by, updated_by"
+    };
+}
+
+/// An item by id (`$1`) within the millisecond its UUIDv7 names (`$2`..`$3`), which lets
+/// a hypertable search a single chunk.
+macro_rules! item_by_id {
+    () => {
+        concat!(
+            "SELECT ",
+            item_columns!(),
+            " FROM workspace_items WHERE id = $1 AND created_at >= $2 AND created_at < $3"
+        )
+    };
+}
+
+macro_rules! category_by_name {
+    () => {
+        "SELECT name, display_name, description, color, icon, display_order, is_active, created_at, updated_at, created_by \
+         FROM workspace_categories WHERE name = $1"
+    };
+}
+
+macro_rules! items_in_category {
+    () => {
+        concat!(
+            "SELECT ",
+            item_columns!(),
+            " FROM workspace_items WHERE category = $1"
+        )
+    };
+}
+
+// Statements both engines accept as they are.
+
+pub(super) const CATEGORIES: &str = "SELECT name, display_name, description, color, icon, display_order, is_active, created_at, updated_at, created_by \
+     FROM workspace_categories ORDER BY display_order, name";
+pub(super) const ACTIVE_CATEGORY_NAMES: &str =
+    "SELECT name FROM workspace_categories WHERE is_active ORDER BY display_order, name";
+pub(super) const NEXT_DISPLAY_ORDER: &str =
+    "SELECT COALESCE(MAX(display_order), 0) + 1 AS n FROM workspace_categories";
+pub(super) const INSERT_CATEGORY: &str = "INSERT INTO workspace_categories (name, display_name, description, color, icon, display_order, is_active, created_at, updated_at, created_by) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+pub(super) const UPDATE_CATEGORY: &str = "UPDATE workspace_categories SET name = $2, display_name = $3, description = $4, color = $5, icon = $6, \
+     display_order = $7, is_active = $8, updated_at = $9 WHERE name = $1";
+pub(super) const DELETE_CATEGORY: &str = "DELETE FROM workspace_categories WHERE name = $1";
+pub(super) const INSERT_ITEM: &str = concat!(
+    "INSERT INTO workspace_items (",
+    item_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+);
+/// Binds what `INSERT_ITEM` binds; `id` and `created_at` find the row (and its chunk).
+pub(super) const UPDATE_ITEM: &str = "UPDATE workspace_items SET title = $2, description = $3, category = $4, priority = $5, status = $6, \
+     tags = $7, metadata = $8, version = $9, updated_at = $11, created_by = $12, updated_by = $13 WHERE id = $1 AND created_at = $10";
+pub(super) const DELETE_ITEM: &str =
+    "DELETE FROM workspace_items WHERE id = $1 AND created_at = $2";
+pub(super) const ITEM_STATS: &str =
+    "SELECT category, status, priority, COUNT(*) AS n FROM workspace_items GROUP BY 1, 2, 3";
+pub(super) const INSERT_AUDIT: &str = "INSERT INTO workspace_audit_log (id, entity_type, entity_id, action, old_values, new_values, changed_fields, \
+     actor, ip_address, user_agent, request_id, changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+pub(super) const AUDIT_PAGE: &str = "SELECT *, COUNT(*) OVER () AS total FROM workspace_audit_log \
+     WHERE (CAST($1 AS TEXT) IS NULL OR entity_type = $1) AND (CAST($2 AS TEXT) IS NULL OR entity_id = $2) \
+     AND (CAST($3 AS TEXT) IS NULL OR action = $3) ORDER BY changed_at DESC, id DESC LIMIT $4 OFFSET $5";
+pub(super) const AUDIT_COUNT: &str = "SELECT COUNT(*) AS n FROM workspace_audit_log \
+     WHERE (CAST($1 AS TEXT) IS NULL OR entity_type = $1) AND (CAST($2 AS TEXT) IS NULL OR entity_id = $2) \
+     AND (CAST($3 AS TEXT) IS NULL OR action = $3)";
+pub(super) const CHANGE_VERSION: &str = "SELECT version FROM workspace_changes WHERE id = 1";
