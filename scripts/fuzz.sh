@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Contract fuzzing: schemathesis (from PyPI, into a local venv) against each running
-# service with a fixed seed — workspace-api on a fresh SQLite file, firecrawl-proxy in
-# front of the crate's fake Firecrawl (a stand-in following Firecrawl's v1 wire format).
+# service with a fixed seed — workspace-api on a fresh SQLite file and, when
+# TEST_DATABASE_URL names a PostgreSQL (scripts/test.sh starts one), on a fresh schema
+# there too (some inputs only fail on one backend); firecrawl-proxy in front of the
+# crate's fake Firecrawl (a stand-in following Firecrawl's v1 wire format).
 # Fails on any 5xx, any response that does not match the service's openapi/*.yaml, or a
 # status that document does not list.
 set -euo pipefail
@@ -10,7 +12,7 @@ cd "$ROOT"
 source scripts/lib/bench.sh
 SCHEMATHESIS_VERSION=4.32.5
 SEED=${FUZZ_SEED:-20261129}
-EXAMPLES=${FUZZ_MAX_EXAMPLES:-30}
+EXAMPLES=${FUZZ_MAX_EXAMPLES:-50}
 
 if [ ! -x .venv/bin/st ] || ! .venv/bin/st --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
   echo "==> installing schemathesis $SCHEMATHESIS_VERSION into .venv"
@@ -57,6 +59,20 @@ fuzz() {
 WORKSPACE_PORT=$(bench_free_port)
 start workspace-api WORKSPACE_DATABASE_URL="sqlite://$WORK/workspace.db" WORKSPACE_API_PORT="$WORKSPACE_PORT"
 fuzz workspace-api "$WORKSPACE_PORT"
+
+if [ -n "${TEST_DATABASE_URL:-}" ]; then
+  source scripts/lib/postgres.sh
+  SCHEMA="fuzz_$(date +%s)_$$"
+  "$PG_BIN/psql" -q "$TEST_DATABASE_URL" -c "CREATE SCHEMA $SCHEMA" >/dev/null
+  case "$TEST_DATABASE_URL" in *\?*) SEP='&' ;; *) SEP='?' ;; esac
+  WORKSPACE_PG_PORT=$(bench_free_port)
+  echo "==> workspace-api on PostgreSQL (schema $SCHEMA)"
+  start workspace-api WORKSPACE_DATABASE_URL="$TEST_DATABASE_URL${SEP}options[search_path]=$SCHEMA" \
+    WORKSPACE_API_PORT="$WORKSPACE_PG_PORT"
+  fuzz workspace-api "$WORKSPACE_PG_PORT"
+else
+  echo "==> TEST_DATABASE_URL unset: workspace-api fuzzed on SQLite only (scripts/test.sh sets it)"
+fi
 
 FAKE_PORT=$(bench_free_port)
 FAKE_FIRECRAWL_PORT=$FAKE_PORT "$TARGET_DIR/debug/examples/fake_firecrawl" >"$WORK/fake.log" 2>&1 &

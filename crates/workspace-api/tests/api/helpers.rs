@@ -70,7 +70,8 @@ pub async fn spawn_sharing(app: &TestApp) -> TestClient {
     );
     let config = Config::from_env(&env, false).expect("valid test config");
     let state = AppState::build(&config).await.expect("state");
-    TestClient::serve(router(state)).await
+    let options = state.core.serve_options();
+    TestClient::serve(router(state), options).await
 }
 
 /// Starts the app with extra env settings (rate limits, auth, ...).
