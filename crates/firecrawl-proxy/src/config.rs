@@ -7,14 +7,18 @@
 //!   `FIRECRAWL_API_KEY`, sent as Bearer only when set;
 //! * upstream timeout in ms: `FIRECRAWL_PROXY_TIMEOUT`, `FIRECRAWL_TIMEOUT`, default 30000;
 //! * `FIRECRAWL_PROXY_PUBLIC_URL`: prefix of the URLs handed to clients;
-//! * `FIRECRAWL_PROXY_MAX_IN_FLIGHT` (0 = no cap) and `FIRECRAWL_PROXY_QUEUE_TIMEOUT_MS`
-//!   (default 10000): the outbound concurrency cap.
+//! * `FIRECRAWL_PROXY_MAX_IN_FLIGHT` (default 16, 0 = no cap) and
+//!   `FIRECRAWL_PROXY_QUEUE_TIMEOUT_MS` (default 10000): the outbound concurrency cap;
+//! * `FIRECRAWL_PROXY_MAX_RESPONSE_BYTES` (default 32 MiB): the largest answer read;
+//! * `FIRECRAWL_PROXY_DENY_PRIVATE_TARGETS` (default false): refuse loopback and private
+//!   scrape targets too (link-local and metadata addresses are always refused).
 
 use std::time::Duration;
 
 use reqwest::Url;
 use reqwest::header::HeaderValue;
 use shared::config::{ConfigError, ConfigReader, Env, HttpSettings, ServicePrefix};
+use shared::target::TargetRule;
 
 pub const PREFIX: ServicePrefix = ServicePrefix("FIRECRAWL_PROXY_");
 pub const DEFAULT_PORT: u16 = 3600;
@@ -23,6 +27,10 @@ pub const DEFAULT_RATE_LIMIT_MAX: u32 = 100;
 pub const DEFAULT_BASE_URL: &str = "http://localhost:3002";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_QUEUE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Upstream answers are read whole, so this cap times the response cap is what
+/// answers in flight can take in memory (16 × 32 MiB).
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 16;
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
 /// The largest scrape budget a request can ask for: `timeout` ≤ 120 s plus `waitFor` ≤ 30 s.
 pub const MAX_SCRAPE_BUDGET: Duration = Duration::from_millis(120_000 + 30_000);
@@ -49,6 +57,11 @@ pub struct Config {
     pub public_url: String,
     /// At most this many upstream calls at once; `None` = no cap.
     pub max_in_flight: Option<usize>,
+    /// The largest upstream answer read; a larger one is a 502. With `max_in_flight`
+    /// it bounds the memory answers can take.
+    pub max_response_bytes: usize,
+    /// Which scrape and crawl targets are refused.
+    pub targets: TargetRule,
     /// How long a call waits for a free slot before 503.
     pub queue_timeout: Duration,
 }
@@ -92,7 +105,17 @@ impl Config {
             "an http(s):// URL such as http://localhost:9080/api/firecrawl, without query or fragment",
             parse_public_url,
         );
-        let max_in_flight = reader.number(&["FIRECRAWL_PROXY_MAX_IN_FLIGHT"], 0usize, 0..=10_000);
+        let max_in_flight = reader.number(
+            &["FIRECRAWL_PROXY_MAX_IN_FLIGHT"],
+            DEFAULT_MAX_IN_FLIGHT,
+            0..=10_000,
+        );
+        let max_response_bytes = reader.number(
+            &["FIRECRAWL_PROXY_MAX_RESPONSE_BYTES"],
+            DEFAULT_MAX_RESPONSE_BYTES,
+            1024..=1_073_741_824,
+        );
+        let deny_private = reader.boolean(&["FIRECRAWL_PROXY_DENY_PRIVATE_TARGETS"], false);
         let queue_ms = reader.number(
             &["FIRECRAWL_PROXY_QUEUE_TIMEOUT_MS"],
             millis(DEFAULT_QUEUE_TIMEOUT),
@@ -116,6 +139,8 @@ impl Config {
             upstream,
             public_url,
             max_in_flight: (max_in_flight > 0).then_some(max_in_flight),
+            max_response_bytes,
+            targets: TargetRule { deny_private },
             queue_timeout,
         })
     }
@@ -215,7 +240,15 @@ mod tests {
         assert!(c.upstream.api_key.is_none());
         assert_eq!(c.upstream.timeout, Duration::from_secs(30));
         assert_eq!(c.public_url, "");
-        assert_eq!(c.max_in_flight, None);
+        assert_eq!(
+            c.max_in_flight,
+            Some(16),
+            "finite, so answers' memory is bounded"
+        );
+        assert_eq!(c.max_response_bytes, 32 * 1024 * 1024);
+        assert!(!c.targets.deny_private);
+        let unlimited = config(&[("FIRECRAWL_PROXY_MAX_IN_FLIGHT", "0")], true).expect("valid");
+        assert_eq!(unlimited.max_in_flight, None);
         // 10 s queue + (150 s budget + 5 s) + 5 s route margin + 5 s so the shared
         // deadline never fires before a route's own.
         assert_eq!(c.http.request_timeout, Duration::from_secs(175));

@@ -46,6 +46,8 @@ pub struct AppState {
     pub firecrawl: Arc<Firecrawl>,
     pub metrics: FirecrawlMetrics,
     pub links: Links,
+    /// Which scrape and crawl targets are refused.
+    pub targets: shared::target::TargetRule,
 }
 
 impl AppState {
@@ -61,6 +63,7 @@ impl AppState {
             firecrawl: Arc::new(firecrawl),
             metrics,
             links: Links::new(&config.public_url),
+            targets: config.targets,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! Keeps Firecrawl's internals out of what clients read: sentences taken from upstream
-//! bodies lose every URL that points inside the deployment (the upstream itself, its
-//! workers, loopback, private ranges, single-label compose names) and are bounded in
-//! length. URLs on the public internet stay: they are usually the page the client asked
+//! bodies lose their stack frames, every server file path, and every URL that points
+//! inside the deployment (the upstream itself, its workers, loopback, private ranges,
+//! single-label compose names), and are bounded in length. URLs on the public internet stay: they are usually the page the client asked
 //! for, and the sentence is useless without them.
 
 use std::net::IpAddr;
@@ -12,11 +12,15 @@ use reqwest::Url;
 pub const HIDDEN_URL: &str = "[internal URL]";
 /// What the upstream's `host:port` becomes outside a URL (socket errors print it bare).
 pub const HIDDEN_ADDRESS: &str = "[internal address]";
+/// What a file path on the upstream's machine becomes.
+pub const HIDDEN_PATH: &str = "[internal path]";
 /// Longest sentence passed on; Firecrawl's 500s can carry whole stack dumps.
 const MAX_CHARS: usize = 500;
 
-/// `text` with internal URLs and the upstream address hidden, at most [`MAX_CHARS`].
+/// `text` without stack frames, with file paths, internal URLs and the upstream address
+/// hidden, at most [`MAX_CHARS`].
 pub fn redact(text: &str, upstream: &Url) -> String {
+    let text = without_stack_frames(text);
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = find_scheme(rest) {
@@ -38,7 +42,63 @@ pub fn redact(text: &str, upstream: &Url) -> String {
     if let Some(authority) = authority(upstream) {
         out = out.replace(&authority, HIDDEN_ADDRESS);
     }
-    truncate(out)
+    truncate(hide_paths(&out))
+}
+
+/// The text before the first line of a stack trace (`    at fn (file:line:col)`), with
+/// trailing blanks dropped: a trace names the upstream's code and files, never the
+/// client's problem.
+fn without_stack_frames(text: &str) -> &str {
+    let mut end = text.len();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if offset > 0 && line.trim_start().starts_with("at ") {
+            end = offset;
+            break;
+        }
+        offset += line.len();
+    }
+    text[..end].trim_end()
+}
+
+/// Every absolute file path (`/srv/app/worker.ts:88`, `file:///app/x.js`,
+/// `C:\app\x.js`) replaced by [`HIDDEN_PATH`]. URLs were handled before and do not
+/// start like a path.
+fn hide_paths(text: &str) -> String {
+    let is_separator = |c: char| c.is_whitespace() || "()[]\"'`,;".contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut token = String::new();
+    let flush = |token: &mut String, out: &mut String| {
+        if is_path(token) {
+            let kept = token.len() - token.trim_end_matches(['.', ':', '!', '?']).len();
+            out.push_str(HIDDEN_PATH);
+            out.push_str(&token[token.len() - kept..]);
+        } else {
+            out.push_str(token);
+        }
+        token.clear();
+    };
+    for c in text.chars() {
+        if is_separator(c) {
+            flush(&mut token, &mut out);
+            out.push(c);
+        } else {
+            token.push(c);
+        }
+    }
+    flush(&mut token, &mut out);
+    out
+}
+
+fn is_path(token: &str) -> bool {
+    let token = token.strip_prefix("file://").unwrap_or(token);
+    let unix = token.starts_with('/') && token[1..].contains('/');
+    let bytes = token.as_bytes();
+    let windows = bytes.len() > 3
+        && bytes[0].is_ascii_alphabetic()
+        && bytes[1] == b':'
+        && (bytes[2] == b'\\' || bytes[2] == b'/');
+    unix || windows
 }
 
 /// Byte offset of the next `http://` or `https://`, any case.
@@ -130,6 +190,22 @@ mod tests {
         let text = "Failed to scrape https://example.com/page?a=1. Try HTTP://Example.org.";
         assert_eq!(redact(text, &upstream()), text);
         assert_eq!(redact("Job not found", &upstream()), "Job not found");
+    }
+
+    #[test]
+    fn file_paths_and_stack_frames_are_hidden() {
+        let text = "TypeError: boom at /srv/firecrawl/src/worker.ts:88 (see file:///app/dist/x.js:1:2 or C:\\app\\y.js).\n    at Object.scrape (/srv/firecrawl/src/scraper.ts:12:7)\n    at process.tick (node:internal/process:1:1)";
+        let out = redact(text, &upstream());
+        assert_eq!(
+            out,
+            "TypeError: boom at [internal path] (see [internal path] or [internal path])."
+        );
+        assert_eq!(
+            redact("Request at /v1/scrape failed", &upstream()),
+            "Request at [internal path] failed"
+        );
+        let kept = "Scrape of https://example.com/a/b/c failed: 404 at /";
+        assert_eq!(redact(kept, &upstream()), kept);
     }
 
     #[test]

@@ -57,6 +57,7 @@ pub struct Firecrawl {
     authorization: Option<HeaderValue>,
     timeout: Duration,
     gate: Gate,
+    max_response_bytes: usize,
     metrics: FirecrawlMetrics,
 }
 
@@ -75,6 +76,7 @@ impl Firecrawl {
             authorization: config.upstream.api_key.clone(),
             timeout: config.upstream.timeout,
             gate: Gate::new(config.max_in_flight, config.queue_timeout),
+            max_response_bytes: config.max_response_bytes,
             metrics,
         })
     }
@@ -144,7 +146,7 @@ impl Firecrawl {
             }
             let response = request.send().await.map_err(transport_error)?;
             let status = response.status();
-            let bytes = response.bytes().await.map_err(transport_error)?;
+            let bytes = read_bounded(response, self.max_response_bytes).await?;
             let body = answer::parse(&bytes);
             if status.is_success() {
                 body.ok_or_else(|| {
@@ -205,6 +207,29 @@ impl Firecrawl {
         }
         request.send().await.map(|r| r.status())
     }
+}
+
+/// The answer's body, read chunk by chunk and refused (502) as soon as it would pass
+/// `limit`, so an upstream cannot make the proxy hold more than that per call.
+async fn read_bounded(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>> {
+    let too_large = || {
+        Error::upstream(
+            "the answer is too large",
+            format!("upstream answer larger than the {limit}-byte limit"),
+        )
+    };
+    let announced = response.content_length().unwrap_or(0);
+    if announced > u64::try_from(limit).unwrap_or(u64::MAX) {
+        return Err(too_large());
+    }
+    let mut body = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
+    while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Network-level failures: refused or unresolvable → 503, too slow → 504, a connection

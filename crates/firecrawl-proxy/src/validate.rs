@@ -9,6 +9,7 @@ use std::time::Duration;
 use reqwest::Url;
 use serde_json::{Map, Value};
 use shared::extract::QueryPairs;
+use shared::target::TargetRule;
 use shared::validate::Fields;
 use shared::{ApiError, FieldError};
 
@@ -42,10 +43,10 @@ pub struct Scrape {
 }
 
 impl Scrape {
-    pub fn parse(input: &Map<String, Value>) -> Result<Self, Error> {
+    pub fn parse(input: &Map<String, Value>, targets: TargetRule) -> Result<Self, Error> {
         let mut fields = Fields::new(input);
         let mut body = Map::new();
-        if let Some(url) = url(&mut fields, input) {
+        if let Some(url) = url(&mut fields, input, targets) {
             body.insert("url".into(), Value::String(url));
         }
         let budget = scrape_options(&mut fields, &mut body);
@@ -58,10 +59,10 @@ impl Scrape {
 }
 
 /// A validated crawl request, ready to forward.
-pub fn crawl(input: &Map<String, Value>) -> Result<Value, Error> {
+pub fn crawl(input: &Map<String, Value>, targets: TargetRule) -> Result<Value, Error> {
     let mut fields = Fields::new(input);
     let mut body = Map::new();
-    if let Some(url) = url(&mut fields, input) {
+    if let Some(url) = url(&mut fields, input, targets) {
         body.insert("url".into(), Value::String(url));
     }
     for (key, range) in [("limit", CRAWL_LIMIT), ("maxDepth", MAX_DEPTH)] {
@@ -137,15 +138,24 @@ fn scrape_options(fields: &mut Fields<'_>, out: &mut Map<String, Value>) -> Dura
 }
 
 /// `url`: required, http or https with a host (localhost and IP literals included),
-/// at most [`MAX_URL_LEN`] characters. Surrounding blanks are dropped.
-fn url(fields: &mut Fields<'_>, input: &Map<String, Value>) -> Option<String> {
+/// at most [`MAX_URL_LEN`] characters, and a host the target rule allows. Surrounding
+/// blanks are dropped. Firecrawl resolves names and follows redirects itself, so only
+/// the host as written can be checked here.
+fn url(fields: &mut Fields<'_>, input: &Map<String, Value>, targets: TargetRule) -> Option<String> {
     let problem = match input.get("url") {
         None | Some(Value::Null) => ("required", "URL is required"),
         Some(Value::String(s)) if s.trim().is_empty() => ("required", "URL is required"),
         Some(Value::String(s)) if s.trim().chars().count() > MAX_URL_LEN => {
             ("too_long", "URL exceeds maximum length")
         }
-        Some(Value::String(s)) if is_http_url(s.trim()) => return Some(s.trim().to_string()),
+        Some(Value::String(s)) if is_http_url(s.trim()) => {
+            let url = s.trim();
+            let host = Url::parse(url).ok()?.host_str().map(str::to_owned)?;
+            match targets.check_host(&host) {
+                Ok(()) => return Some(url.to_string()),
+                Err(refusal) => ("forbidden_target", refusal.message()),
+            }
+        }
         Some(_) => ("invalid_url", "URL must be valid and use http/https"),
     };
     fields.error("url", problem.0, problem.1);

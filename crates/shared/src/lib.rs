@@ -25,6 +25,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod routing;
 pub mod server;
+pub mod target;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;

@@ -27,7 +27,7 @@ pub fn routes() -> RouteTable<AppState> {
 
 /// Starts a crawl: `{success:true, data:{id, url}}` with `url` pointing at this proxy.
 async fn start(State(state): State<AppState>, JsonObject(input): JsonObject) -> Result<Response> {
-    let body = validate::crawl(&input)?;
+    let body = validate::crawl(&input, state.targets)?;
     let deadline = state.firecrawl.default_deadline();
     let result = state
         .firecrawl
@@ -81,6 +81,20 @@ async fn status(
     }
 }
 
+/// The top-level fields of a status page that reach the client (the OpenAPI
+/// `CrawlStatus`); whatever else a Firecrawl version adds stays behind, so internal
+/// fields never leak and the documented shape holds.
+const STATUS_FIELDS: [&str; 8] = [
+    "status",
+    "completed",
+    "total",
+    "creditsUsed",
+    "expiresAt",
+    "next",
+    "data",
+    "error",
+];
+
 fn status_data(state: &AppState, id: &CrawlId, mut data: Answer) -> Result<Answer> {
     if answer::is_false(&data, "success") {
         let error = answer::text(&data, "error")
@@ -89,7 +103,7 @@ fn status_data(state: &AppState, id: &CrawlId, mut data: Answer) -> Result<Answe
         data.insert("status".into(), answer::raw("failed"));
         data.insert("error".into(), answer::raw(&error));
     }
-    data.remove("success");
+    data.retain(|key, _| STATUS_FIELDS.contains(&key.as_str()));
     match answer::text(&data, "next").as_deref().and_then(next_page) {
         Some(page) => {
             data.insert("next".into(), answer::raw(&state.links.next(id, page)));

@@ -23,7 +23,7 @@ pub fn routes() -> RouteTable<AppState> {
 /// Validates, forwards the known keys to `POST /v1/scrape` with a deadline that covers
 /// the scrape's own `timeout + waitFor`, and answers `{success:true, data:<document>}`.
 async fn scrape(State(state): State<AppState>, JsonObject(input): JsonObject) -> Result<Response> {
-    let scrape = Scrape::parse(&input)?;
+    let scrape = Scrape::parse(&input, state.targets)?;
     let started = Instant::now();
     let deadline = state.firecrawl.scrape_deadline(scrape.budget);
     let result = state

@@ -4,6 +4,7 @@
 mod crawl;
 mod dashboard;
 mod helpers;
+mod hostile;
 mod infrastructure;
 mod limits;
 mod scrape;
