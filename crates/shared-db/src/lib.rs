@@ -15,7 +15,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 mod metrics;
+mod reachability;
 pub use metrics::DbMetrics;
+use reachability::Reachability;
 
 pub const DEFAULT_POOL_SIZE: u32 = 10;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -63,6 +65,8 @@ pub enum Pools {
 pub struct Db {
     pub pools: Pools,
     metrics: Arc<DbMetrics>,
+    /// PostgreSQL only: an embedded SQLite file cannot go away.
+    reachability: Option<Arc<Reachability>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +90,7 @@ impl Db {
         pool_size: u32,
         metrics: impl Into<DbMetrics>,
     ) -> Result<Self, DbError> {
+        let mut reachability = None;
         let pools = match Backend::from_url(url).ok_or(DbError::UnsupportedScheme)? {
             Backend::Postgres => {
                 let options = PgConnectOptions::from_str(url).map_err(DbError::Connect)?;
@@ -94,7 +99,8 @@ impl Db {
                 let pool = PgPoolOptions::new()
                     .max_connections(pool_size)
                     .acquire_timeout(CONNECT_TIMEOUT)
-                    .connect_lazy_with(options);
+                    .connect_lazy_with(options.clone());
+                reachability = Some(Reachability::new(options));
                 Pools::Postgres(pool)
             }
             Backend::Sqlite => {
@@ -117,6 +123,7 @@ impl Db {
         Ok(Self {
             pools,
             metrics: Arc::new(metrics.into()),
+            reachability,
         })
     }
 
@@ -136,14 +143,15 @@ impl Db {
         .map_err(DbError::Migrate)
     }
 
-    /// Times `operation` into the DB metrics and refreshes the pool gauges.
-    pub async fn timed<T, E>(
+    /// Runs `fut`, failing fast while the database is unreachable (see
+    /// [`reachability`]), and times it as `operation` into the DB metrics.
+    pub async fn timed<T, E: From<sqlx::Error>>(
         &self,
         operation: &'static str,
         fut: impl Future<Output = Result<T, E>>,
     ) -> Result<T, E> {
         let started = Instant::now();
-        let result = fut.await;
+        let result = self.guarded(fut).await;
         let metrics = &self.metrics;
         metrics.observe(operation, result.is_ok(), started.elapsed());
         match &self.pools {
@@ -156,10 +164,35 @@ impl Db {
         result
     }
 
-    /// `SELECT 1`, the cheapest proof the database answers.
+    /// `fut`, or the "unreachable" error as soon as the database is known to be down.
+    async fn guarded<T, E: From<sqlx::Error>>(
+        &self,
+        fut: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        match &self.reachability {
+            None => fut.await,
+            Some(reachability) => match reachability.guard(fut).await {
+                Some(result) => result,
+                None => Err(reachability::unreachable().into()),
+            },
+        }
+    }
+
+    /// False while PostgreSQL is known to be unreachable.
+    pub fn is_reachable(&self) -> bool {
+        self.reachability
+            .as_ref()
+            .is_none_or(|reachability| reachability.is_reachable())
+    }
+
+    /// `SELECT 1`, the cheapest proof the database answers (failing fast while it is
+    /// known to be unreachable).
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         match &self.pools {
-            Pools::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()),
+            Pools::Postgres(pool) => {
+                let ping = sqlx::query("SELECT 1").execute(pool);
+                self.guarded(async { ping.await.map(|_| ()) }).await
+            }
             Pools::Sqlite { reader, .. } => {
                 sqlx::query("SELECT 1").execute(reader).await.map(|_| ())
             }
@@ -174,13 +207,20 @@ impl Db {
     ) -> Result<(), String> {
         const APPLIED: &str = "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version";
         let (applied, migrator): (Result<Vec<i64>, sqlx::Error>, &Migrator) = match &self.pools {
-            Pools::Postgres(pool) => (sqlx::query_scalar(APPLIED).fetch_all(pool).await, postgres),
+            Pools::Postgres(pool) => {
+                let applied = sqlx::query_scalar(APPLIED).fetch_all(pool);
+                (self.guarded(applied).await, postgres)
+            }
             Pools::Sqlite { reader, .. } => {
                 (sqlx::query_scalar(APPLIED).fetch_all(reader).await, sqlite)
             }
         };
-        let applied =
-            applied.map_err(|_| "schema not initialised (no migrations applied)".to_string())?;
+        let applied = applied.map_err(|e| match e {
+            sqlx::Error::Database(_) => {
+                "schema not initialised (no migrations applied)".to_string()
+            }
+            _ => "database unreachable".to_string(),
+        })?;
         let missing: Vec<i64> = migrator
             .iter()
             .map(|m| m.version)

@@ -38,7 +38,7 @@ pub fn postgres_url() -> String {
 }
 
 /// A fresh schema for one test, as a URL whose connections use it.
-async fn postgres_schema() -> String {
+pub async fn postgres_schema() -> String {
     let base = postgres_url();
     let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
     let admin = sqlx::PgPool::connect(&base)

@@ -8,3 +8,4 @@ mod hostile;
 mod infrastructure;
 mod items;
 mod original;
+mod outage;
