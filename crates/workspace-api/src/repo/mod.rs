@@ -13,6 +13,7 @@ use shared::db::{Db, Pools};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use queries::{Dialect, Queries};
+use sql::Records;
 
 use crate::domain::audit::{AuditEntry, AuditFilter};
 use crate::domain::category::Category;
@@ -134,9 +135,7 @@ impl Store {
         ))
     }
 
-    /// Opens a write. The change mark that list caches validate against is made inside
-    /// it before anything else, so the data and the invalidation commit together or not
-    /// at all: there is no way to commit a write without it.
+    /// Opens a write.
     pub async fn write(&self) -> sqlx::Result<WriteTx> {
         Ok(WriteTx(match &self.backend {
             Backend::Pg(pool) => TxBackend::Pg(Queries::begin_write(pool).await?),
@@ -152,12 +151,43 @@ enum TxBackend {
     Sqlite(Transaction<'static, Sqlite>),
 }
 
-/// One write transaction, from [`Store::write`]. Dropped without [`WriteTx::commit`], it
-/// rolls back.
+/// One write transaction, from [`Store::write`]. Its writes that matter to readers go
+/// through [`WriteTx::record_item`] and [`WriteTx::record`], which write an audit row and
+/// the change mark list caches validate against in the same statement as the change; and
+/// [`WriteTx::commit`] takes the [`Recorded`] only they return. So no write commits
+/// without its audit row and its cache invalidation, and a `WriteTx` dropped without
+/// commit rolls back all three.
 pub struct WriteTx(TxBackend);
 
-/// Runs `$body` with `$conn` bound to the transaction's connection.
+/// Proof that a transaction wrote an audit row and the change mark.
+#[must_use = "a write commits with the Recorded of its audit row"]
+pub struct Recorded(());
+
+/// An item change, written with its audit row.
+#[derive(Clone, Copy)]
+pub enum ItemChange<'a> {
+    Insert(&'a Item),
+    Update(&'a Item),
+    Delete(&'a Item),
+}
+
+/// Runs `$body` with `$conn` bound to the transaction's connection (and `$D` to the
+/// engine, when named).
 macro_rules! on_tx {
+    ($self:ident, |$conn:ident, $D:ident| $body:expr) => {
+        match &mut $self.0 {
+            TxBackend::Pg(tx) => {
+                type $D = Postgres;
+                let $conn = &mut **tx;
+                $body.await
+            }
+            TxBackend::Sqlite(tx) => {
+                type $D = Sqlite;
+                let $conn = &mut **tx;
+                $body.await
+            }
+        }
+    };
     ($self:ident, |$conn:ident| $body:expr) => {
         match &mut $self.0 {
             TxBackend::Pg(tx) => {
@@ -173,9 +203,15 @@ macro_rules! on_tx {
 }
 
 impl WriteTx {
-    /// The category, locked against concurrent change for the rest of the transaction.
+    /// The category, locked against any concurrent change for the rest of the transaction.
     pub async fn category(&mut self, name: &str) -> sqlx::Result<Option<Category>> {
-        on_tx!(self, |c| Queries::category(c, name))
+        on_tx!(self, |c, D| Queries::category(c, D::CATEGORY_LOCKED, name))
+    }
+
+    /// The category an item is filed under: locked against change or deletion, but not
+    /// against other writers filing items under it too.
+    pub async fn filing_category(&mut self, name: &str) -> sqlx::Result<Option<Category>> {
+        on_tx!(self, |c, D| Queries::category(c, D::CATEGORY_SHARED, name))
     }
 
     pub async fn active_category_names(&mut self) -> sqlx::Result<Vec<String>> {
@@ -209,33 +245,41 @@ impl WriteTx {
 
     /// The item, locked for the rest of the transaction.
     pub async fn item(&mut self, id: ItemId) -> sqlx::Result<Option<Item>> {
-        match &mut self.0 {
-            TxBackend::Pg(tx) => {
-                Queries::item(&mut **tx, <Postgres as Dialect>::ITEM_LOCKED, id).await
-            }
-            TxBackend::Sqlite(tx) => {
-                Queries::item(&mut **tx, <Sqlite as Dialect>::ITEM_LOCKED, id).await
-            }
-        }
+        on_tx!(self, |c, D| Queries::item(c, D::ITEM_LOCKED, id))
     }
 
-    pub async fn insert_item(&mut self, item: &Item) -> sqlx::Result<()> {
-        on_tx!(self, |c| Queries::save_item(c, sql::INSERT_ITEM, item))
+    /// Writes `change` and its audit row, with the change mark, as one statement.
+    pub async fn record_item(
+        &mut self,
+        change: ItemChange<'_>,
+        audit: &AuditEntry,
+    ) -> sqlx::Result<Recorded> {
+        let (pick, item): (fn(&Records) -> &'static str, _) = match change {
+            ItemChange::Insert(item) => (|r| r.insert_item, item),
+            ItemChange::Update(item) => (|r| r.update_item, item),
+            ItemChange::Delete(item) => (|r| r.delete_item, item),
+        };
+        on_tx!(self, |c, D| Queries::record(
+            c,
+            pick(&D::RECORDS),
+            audit,
+            Some(item)
+        ))?;
+        Ok(Recorded(()))
     }
 
-    pub async fn write_item(&mut self, item: &Item) -> sqlx::Result<()> {
-        on_tx!(self, |c| Queries::save_item(c, sql::UPDATE_ITEM, item))
+    /// Writes the audit row of a change made by the other statements, with the change mark.
+    pub async fn record(&mut self, audit: &AuditEntry) -> sqlx::Result<Recorded> {
+        on_tx!(self, |c, D| Queries::record(
+            c,
+            D::RECORDS.audit,
+            audit,
+            None
+        ))?;
+        Ok(Recorded(()))
     }
 
-    pub async fn delete_item(&mut self, item: &Item) -> sqlx::Result<()> {
-        on_tx!(self, |c| Queries::delete_item(c, item))
-    }
-
-    pub async fn audit(&mut self, entry: &AuditEntry) -> sqlx::Result<()> {
-        on_tx!(self, |c| Queries::insert_audit(c, entry))
-    }
-
-    pub async fn commit(self) -> sqlx::Result<()> {
+    pub async fn commit(self, _: Recorded) -> sqlx::Result<()> {
         match self.0 {
             TxBackend::Pg(tx) => tx.commit().await,
             TxBackend::Sqlite(tx) => tx.commit().await,

@@ -23,8 +23,8 @@ use crate::domain::query::{ItemQuery, ItemStats};
 pub(super) trait Dialect: Database {
     /// Opens a write transaction.
     const BEGIN_WRITE: &'static str;
-    /// Bumps the change version inside a write transaction.
-    const MARK_CHANGE: &'static str;
+    /// Audit rows, with or without an item change, written with the change mark.
+    const RECORDS: Records;
     /// `WHERE` of the item list and its count: `$1` category, `$2` status, `$3` priority,
     /// `$4` search pattern.
     const ITEM_FILTER: &'static str;
@@ -32,6 +32,9 @@ pub(super) trait Dialect: Database {
     const ITEM_LOCKED: &'static str;
     /// A category by name, locked against any concurrent change.
     const CATEGORY_LOCKED: &'static str;
+    /// A category by name, locked against change and deletion but not against other
+    /// writers filing items under it.
+    const CATEGORY_SHARED: &'static str;
     /// The items of a category (`$1`), locked.
     const ITEMS_IN_CATEGORY_LOCKED: &'static str;
 
@@ -71,9 +74,7 @@ where
     for<'r> String: Decode<'r, DB> + Type<DB>,
 {
     pub async fn begin_write(pool: &Pool<DB>) -> sqlx::Result<sqlx::Transaction<'static, DB>> {
-        let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
-        sqlx::query(DB::MARK_CHANGE).execute(&mut *tx).await?;
-        Ok(tx)
+        pool.begin_with(DB::BEGIN_WRITE).await
     }
 
     pub async fn list_items(pool: &Pool<DB>, q: &ItemQuery) -> sqlx::Result<(Vec<Item>, i64)> {
@@ -210,11 +211,13 @@ where
             .try_get("version")
     }
 
+    /// The category `name`; `sql` is the dialect's locking form.
     pub async fn category<'c>(
         e: impl Executor<'c, Database = DB>,
+        sql: &'static str,
         name: &str,
     ) -> sqlx::Result<Option<Category>> {
-        sqlx::query(DB::CATEGORY_LOCKED)
+        sqlx::query(sql)
             .bind(name)
             .fetch_optional(e)
             .await?
@@ -292,14 +295,32 @@ where
             .map(|_| ())
     }
 
-    /// `INSERT_ITEM` or `UPDATE_ITEM`, which bind the same values.
-    pub async fn save_item<'c>(
+    /// One of the dialect's [`Records`]: the audit row, the item (bound even where the
+    /// statement reads only its key) and the change mark.
+    pub async fn record<'c>(
         e: impl Executor<'c, Database = DB>,
         sql: &'static str,
-        i: &Item,
+        a: &AuditEntry,
+        item: Option<&Item>,
     ) -> sqlx::Result<()> {
+        let query = sqlx::query(sql)
+            .bind(DB::uuid(a.id))
+            .bind(a.entity_type.as_str())
+            .bind(a.entity_id.as_str())
+            .bind(a.action.as_str())
+            .bind(a.old_values.as_ref().map(DB::json))
+            .bind(a.new_values.as_ref().map(DB::json))
+            .bind(DB::strings(&a.changed_fields))
+            .bind(a.actor.as_str())
+            .bind(a.ip_address.as_deref())
+            .bind(a.user_agent.as_deref())
+            .bind(a.request_id.as_deref())
+            .bind(DB::time(a.changed_at));
+        let Some(i) = item else {
+            return query.execute(e).await.map(|_| ());
+        };
         let metadata = Value::Object(i.metadata.clone());
-        sqlx::query(sql)
+        query
             .bind(DB::uuid(i.id.uuid()))
             .bind(i.title.as_str())
             .bind(i.description.as_str())
@@ -313,40 +334,6 @@ where
             .bind(DB::time(i.updated_at))
             .bind(i.created_by.as_deref())
             .bind(i.updated_by.as_deref())
-            .execute(e)
-            .await
-            .map(|_| ())
-    }
-
-    pub async fn delete_item<'c>(
-        e: impl Executor<'c, Database = DB>,
-        i: &Item,
-    ) -> sqlx::Result<()> {
-        sqlx::query(DELETE_ITEM)
-            .bind(DB::uuid(i.id.uuid()))
-            .bind(DB::time(i.created_at))
-            .execute(e)
-            .await
-            .map(|_| ())
-    }
-
-    pub async fn insert_audit<'c>(
-        e: impl Executor<'c, Database = DB>,
-        a: &AuditEntry,
-    ) -> sqlx::Result<()> {
-        sqlx::query(INSERT_AUDIT)
-            .bind(DB::uuid(a.id))
-            .bind(a.entity_type.as_str())
-            .bind(a.entity_id.as_str())
-            .bind(a.action.as_str())
-            .bind(a.old_values.as_ref().map(DB::json))
-            .bind(a.new_values.as_ref().map(DB::json))
-            .bind(DB::strings(&a.changed_fields))
-            .bind(a.actor.as_str())
-            .bind(a.ip_address.as_deref())
-            .bind(a.user_agent.as_deref())
-            .bind(a.request_id.as_deref())
-            .bind(DB::time(a.changed_at))
             .execute(e)
             .await
             .map(|_| ())

@@ -38,6 +38,62 @@ macro_rules! items_in_category {
     };
 }
 
+// What a write records. The audit row binds `$1`..`$12` and the item `$13`..`$25` (all
+// thirteen even where a statement needs only its key), so that one function binds every
+// combination.
+
+macro_rules! insert_audit {
+    () => {
+        "INSERT INTO workspace_audit_log (id, entity_type, entity_id, action, old_values, new_values, changed_fields, \
+         actor, ip_address, user_agent, request_id, changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    };
+}
+
+macro_rules! insert_item {
+    () => {
+        concat!(
+            "INSERT INTO workspace_items (",
+            item_columns!(),
+            ") VALUES ($13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
+        )
+    };
+}
+
+/// `id` and `created_at` find the row (and its chunk).
+macro_rules! update_item {
+    () => {
+        "UPDATE workspace_items SET title = $14, description = $15, category = $16, priority = $17, status = $18, \
+         tags = $19, metadata = $20, version = $21, updated_at = $23, created_by = $24, updated_by = $25 \
+         WHERE id = $13 AND created_at = $22"
+    };
+}
+
+macro_rules! delete_item {
+    () => {
+        "DELETE FROM workspace_items WHERE id = $13 AND created_at = $22"
+    };
+}
+
+/// The statements that write an audit row, alone or with an item change, and the change
+/// mark, all at once: `$together!` is the dialect's way of running statements as one.
+pub(super) struct Records {
+    pub audit: &'static str,
+    pub insert_item: &'static str,
+    pub update_item: &'static str,
+    pub delete_item: &'static str,
+}
+
+macro_rules! records {
+    ($together:ident, $mark:expr) => {
+        $crate::repo::sql::Records {
+            audit: $together!($mark, insert_audit!()),
+            insert_item: $together!($mark, insert_audit!(), insert_item!()),
+            update_item: $together!($mark, insert_audit!(), update_item!()),
+            delete_item: $together!($mark, insert_audit!(), delete_item!()),
+        }
+    };
+}
+
 // Statements both engines accept as they are.
 
 pub(super) const CATEGORIES: &str = "SELECT name, display_name, description, color, icon, display_order, is_active, created_at, updated_at, created_by \
@@ -51,24 +107,15 @@ pub(super) const INSERT_CATEGORY: &str = "INSERT INTO workspace_categories (name
 pub(super) const UPDATE_CATEGORY: &str = "UPDATE workspace_categories SET name = $2, display_name = $3, description = $4, color = $5, icon = $6, \
      display_order = $7, is_active = $8, updated_at = $9 WHERE name = $1";
 pub(super) const DELETE_CATEGORY: &str = "DELETE FROM workspace_categories WHERE name = $1";
-pub(super) const INSERT_ITEM: &str = concat!(
-    "INSERT INTO workspace_items (",
-    item_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-);
-/// Binds what `INSERT_ITEM` binds; `id` and `created_at` find the row (and its chunk).
-pub(super) const UPDATE_ITEM: &str = "UPDATE workspace_items SET title = $2, description = $3, category = $4, priority = $5, status = $6, \
-     tags = $7, metadata = $8, version = $9, updated_at = $11, created_by = $12, updated_by = $13 WHERE id = $1 AND created_at = $10";
-pub(super) const DELETE_ITEM: &str =
-    "DELETE FROM workspace_items WHERE id = $1 AND created_at = $2";
 pub(super) const ITEM_STATS: &str =
     "SELECT category, status, priority, COUNT(*) AS n FROM workspace_items GROUP BY 1, 2, 3";
-pub(super) const INSERT_AUDIT: &str = "INSERT INTO workspace_audit_log (id, entity_type, entity_id, action, old_values, new_values, changed_fields, \
-     actor, ip_address, user_agent, request_id, changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 pub(super) const AUDIT_PAGE: &str = "SELECT *, COUNT(*) OVER () AS total FROM workspace_audit_log \
      WHERE (CAST($1 AS TEXT) IS NULL OR entity_type = $1) AND (CAST($2 AS TEXT) IS NULL OR entity_id = $2) \
      AND (CAST($3 AS TEXT) IS NULL OR action = $3) ORDER BY changed_at DESC, id DESC LIMIT $4 OFFSET $5";
 pub(super) const AUDIT_COUNT: &str = "SELECT COUNT(*) AS n FROM workspace_audit_log \
      WHERE (CAST($1 AS TEXT) IS NULL OR entity_type = $1) AND (CAST($2 AS TEXT) IS NULL OR entity_id = $2) \
      AND (CAST($3 AS TEXT) IS NULL OR action = $3)";
-pub(super) const CHANGE_VERSION: &str = "SELECT version FROM workspace_changes WHERE id = 1";
+/// The sum of the change counters (PostgreSQL keeps several, SQLite one): it grows by one
+/// with every committed write, so an unchanged sum means unchanged data.
+pub(super) const CHANGE_VERSION: &str =
+    "SELECT CAST(SUM(version) AS BIGINT) AS version FROM workspace_changes";

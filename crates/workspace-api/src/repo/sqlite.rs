@@ -10,17 +10,32 @@ use sqlx::{Row, Sqlite};
 use uuid::Uuid;
 
 use super::queries::Dialect;
+use super::sql::Records;
+
+/// Statements as one: SQLite runs them in turn, each reading its own `$N` of the binds.
+macro_rules! in_turn {
+    ($last:expr, $a:expr) => {
+        concat!($a, "; ", $last)
+    };
+    ($last:expr, $a:expr, $b:expr) => {
+        concat!($a, "; ", $b, "; ", $last)
+    };
+}
 
 impl Dialect for Sqlite {
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
-    const MARK_CHANGE: &'static str =
-        "UPDATE workspace_changes SET version = version + 1 WHERE id = 1";
+    // One writer at a time: one counter is enough.
+    const RECORDS: Records = records!(
+        in_turn,
+        "UPDATE workspace_changes SET version = version + 1 WHERE id = 1"
+    );
     const ITEM_FILTER: &'static str = "WHERE ($1 IS NULL OR category = $1) AND ($2 IS NULL OR status = $2) \
          AND ($3 IS NULL OR priority = $3) \
          AND ($4 IS NULL OR title LIKE $4 ESCAPE '\\' OR description LIKE $4 ESCAPE '\\' \
               OR EXISTS (SELECT 1 FROM json_each(workspace_items.tags) WHERE json_each.value LIKE $4 ESCAPE '\\'))";
     const ITEM_LOCKED: &'static str = item_by_id!();
     const CATEGORY_LOCKED: &'static str = category_by_name!();
+    const CATEGORY_SHARED: &'static str = category_by_name!();
     const ITEMS_IN_CATEGORY_LOCKED: &'static str = items_in_category!();
 
     type Uuid = String;

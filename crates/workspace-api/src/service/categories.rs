@@ -33,16 +33,17 @@ impl Workspace {
             tx.insert_category(&category)
                 .await
                 .map_err(|e| unique_to_exists(e, &category.name))?;
-            tx.audit(&AuditEntry::record(
-                EntityType::Category,
-                &category.name,
-                None,
-                image(&category),
-                meta,
-                at,
-            ))
-            .await?;
-            Ok(category)
+            let recorded = tx
+                .record(&AuditEntry::record(
+                    EntityType::Category,
+                    &category.name,
+                    None,
+                    image(&category),
+                    meta,
+                    at,
+                ))
+                .await?;
+            Ok((category, recorded))
         })
         .await
     }
@@ -86,19 +87,21 @@ impl Workspace {
                 for item in tx.items_in_category(&current.name).await? {
                     let mut moved = item.clone();
                     moved.category = next.name.clone();
-                    save_item_change(tx, &item, moved, meta, at).await?;
+                    // The category's own audit row below is the one the commit needs.
+                    let _moved = save_item_change(tx, &item, moved, meta, at).await?;
                 }
             }
-            tx.audit(&AuditEntry::record(
-                EntityType::Category,
-                &next.name,
-                image(&current),
-                image(&next),
-                meta,
-                at,
-            ))
-            .await?;
-            Ok(next)
+            let recorded = tx
+                .record(&AuditEntry::record(
+                    EntityType::Category,
+                    &next.name,
+                    image(&current),
+                    image(&next),
+                    meta,
+                    at,
+                ))
+                .await?;
+            Ok((next, recorded))
         })
         .await
     }
@@ -118,16 +121,17 @@ impl Workspace {
                 });
             }
             tx.delete_category(name).await?;
-            tx.audit(&AuditEntry::record(
-                EntityType::Category,
-                name,
-                image(&current),
-                None,
-                meta,
-                now(),
-            ))
-            .await?;
-            Ok(())
+            let recorded = tx
+                .record(&AuditEntry::record(
+                    EntityType::Category,
+                    name,
+                    image(&current),
+                    None,
+                    meta,
+                    now(),
+                ))
+                .await?;
+            Ok(((), recorded))
         })
         .await
     }

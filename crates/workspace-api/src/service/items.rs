@@ -6,7 +6,7 @@ use super::{Workspace, image, now, require_active_category};
 use crate::domain::audit::{AuditEntry, EntityType, RequestMeta};
 use crate::domain::item::{IfMatch, Item, ItemId, ItemKey, ItemPatch, NewItem};
 use crate::error::{Error, Result};
-use crate::repo::WriteTx;
+use crate::repo::{ItemChange, Recorded, WriteTx};
 
 impl Workspace {
     pub async fn create_item(&self, new: NewItem, meta: &RequestMeta) -> Result<Item> {
@@ -28,17 +28,16 @@ impl Workspace {
                 updated_by: Some(meta.actor.clone()),
                 version: 1,
             };
-            tx.insert_item(&item).await?;
-            tx.audit(&AuditEntry::record(
+            let audit = AuditEntry::record(
                 EntityType::Item,
                 &item.id.to_string(),
                 None,
                 image(&item),
                 meta,
                 at,
-            ))
-            .await?;
-            Ok(item)
+            );
+            let recorded = tx.record_item(ItemChange::Insert(&item), &audit).await?;
+            Ok((item, recorded))
         })
         .await
     }
@@ -90,17 +89,16 @@ impl Workspace {
             if if_match.is_some_and(|m| !m.admits(&current)) {
                 return Err(Error::Stale);
             }
-            tx.delete_item(&current).await?;
-            tx.audit(&AuditEntry::record(
+            let audit = AuditEntry::record(
                 EntityType::Item,
                 &current.id.to_string(),
                 image(&current),
                 None,
                 meta,
                 now(),
-            ))
-            .await?;
-            Ok(())
+            );
+            let recorded = tx.record_item(ItemChange::Delete(&current), &audit).await?;
+            Ok(((), recorded))
         })
         .await
     }
@@ -113,19 +111,18 @@ pub(super) async fn save_item_change(
     mut next: Item,
     meta: &RequestMeta,
     at: DateTime<Utc>,
-) -> Result<Item> {
+) -> Result<(Item, Recorded)> {
     next.updated_at = at.max(current.updated_at);
     next.updated_by = Some(meta.actor.clone());
     next.version = current.version + 1;
-    tx.write_item(&next).await?;
-    tx.audit(&AuditEntry::record(
+    let audit = AuditEntry::record(
         EntityType::Item,
         &next.id.to_string(),
         image(current),
         image(&next),
         meta,
         at,
-    ))
-    .await?;
-    Ok(next)
+    );
+    let recorded = tx.record_item(ItemChange::Update(&next), &audit).await?;
+    Ok((next, recorded))
 }

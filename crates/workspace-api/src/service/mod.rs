@@ -18,7 +18,7 @@ use crate::domain::category::Category;
 use crate::domain::item::{Item, ItemKey};
 use crate::domain::query::{ItemQuery, ItemStats};
 use crate::error::{Error, Result};
-use crate::repo::{Store, WriteTx};
+use crate::repo::{Recorded, Store, WriteTx};
 
 /// The service every handler calls.
 pub struct Workspace {
@@ -98,19 +98,19 @@ impl Workspace {
         Ok(self.store.categories().await?)
     }
 
-    /// Runs `work` in one write transaction, timed as `operation`, and commits it when
-    /// `work` succeeds.
+    /// Runs `work` in one write transaction, timed as `operation`, and commits it with
+    /// the proof that `work` recorded its audit row (and so the cache invalidation).
     async fn write<T>(
         &self,
         operation: &'static str,
-        work: impl AsyncFnOnce(&mut WriteTx) -> Result<T>,
+        work: impl AsyncFnOnce(&mut WriteTx) -> Result<(T, Recorded)>,
     ) -> Result<T> {
         self.store
             .db()
             .timed(operation, async {
                 let mut tx = self.store.write().await?;
-                let out = work(&mut tx).await?;
-                tx.commit().await?;
+                let (out, recorded) = work(&mut tx).await?;
+                tx.commit(recorded).await?;
                 Ok(out)
             })
             .await
@@ -129,7 +129,7 @@ fn image<T: Serialize>(value: &T) -> Option<Value> {
 
 /// Items may only be filed under an active category.
 async fn require_active_category(tx: &mut WriteTx, name: &str) -> Result<()> {
-    match tx.category(name).await? {
+    match tx.filing_category(name).await? {
         Some(c) if c.is_active => Ok(()),
         _ => Err(Error::InvalidCategory {
             name: name.to_string(),
