@@ -2,7 +2,8 @@
 # firecrawl-proxy under load (not a test): POST /api/v1/scrape through the release proxy
 # versus POST /v1/scrape straight to the fake Firecrawl it forwards to (the crate's
 # `fake_firecrawl` example, ~4 KB documents), wrk at 50 connections. Prints req/s,
-# p50/p99 of both, the latency the proxy adds, and the proxy's RSS under load.
+# p50/p99 of both, the latency the proxy adds, and the proxy's RSS under load; then the
+# proxy's peak RSS while 8 clients scrape 20 MiB pages at once, and its RSS after.
 # Everything runs on 127.0.0.1; wrk, the proxy and the fake share the machine's cores.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -124,3 +125,52 @@ DIRECT_P99=$P99
 bench "through firecrawl-proxy" "http://127.0.0.1:$PROXY_PORT/api/v1/scrape" "$CONNECTIONS" paced
 awk -v a="$DIRECT_P50" -v c="$P50" -v d="$DIRECT_P99" -v e="$P99" -v n="$CONNECTIONS" \
   'BEGIN { printf "added by the proxy at %d connections, fixed load: p50 %+.3f ms (target <= 0.5), p99 %+.3f ms\n", n, c - a, e - d }'
+
+echo
+echo "== large answers: 8 concurrent scrapes of a 20 MiB page (a second fake Firecrawl)"
+BIG_PORT=$(bench_free_port)
+FAKE_FIRECRAWL_PORT=$BIG_PORT FAKE_FIRECRAWL_MARKDOWN_BYTES=$((20 * 1024 * 1024)) \
+  "$RELEASE/examples/fake_firecrawl" >"$WORK/fake-big.log" 2>&1 &
+PIDS+=($!)
+wait_ready "http://127.0.0.1:$BIG_PORT/v0/health/readiness" >/dev/null
+
+# large_answers LABEL [ENV=VALUE ...]: a fresh proxy with the given environment, its RSS
+# idle, at the peak of the burst, and 2 s after it.
+large_answers() {
+  local label=$1 port pid clients=() i
+  shift
+  port=$(bench_free_port)
+  env -i PATH="$PATH" TRADINGSYSTEM_ROOT="$WORK" FIRECRAWL_PROXY_PORT="$port" \
+    FIRECRAWL_PROXY_BASE_URL="http://127.0.0.1:$BIG_PORT" RATE_LIMIT_MAX=1000000 LOG_LEVEL=warn "$@" \
+    "$RELEASE/firecrawl-proxy" >"$WORK/proxy-big.log" 2>&1 &
+  pid=$!
+  PIDS+=($pid)
+  wait_ready "http://127.0.0.1:$port/ready" >/dev/null || { cat "$WORK/proxy-big.log"; exit 1; }
+  local idle
+  idle=$(rss_mib "$pid")
+  echo 0 >"$PEAK_FILE"
+  (
+    peak=0
+    while kill -0 "$pid" 2>/dev/null; do
+      now=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+      if [ "${now:-0}" -gt "$peak" ]; then peak=$now; echo "$peak" >"$PEAK_FILE"; fi
+      sleep 0.05
+    done
+  ) &
+  local sampler=$!
+  for i in $(seq 1 8); do
+    curl -s -o /dev/null -w '%{http_code} %{size_download}\n' -X POST \
+      -H 'content-type: application/json' -d '{"url":"https://example.com"}' \
+      "http://127.0.0.1:$port/api/v1/scrape" >"$WORK/big-$i.status" &
+    clients+=($!)
+  done
+  wait "${clients[@]}"
+  sleep 2
+  kill "$sampler" 2>/dev/null || true
+  printf '%-44s idle %5s MiB, peak %6s MiB, 2 s after %6s MiB   (%s)\n' "$label" "$idle" \
+    "$(awk '{printf "%.1f", $1/1024}' "$PEAK_FILE")" "$(rss_mib "$pid")" \
+    "$(cat "$WORK"/big-*.status | sort | uniq -c | awk '{printf "%s x HTTP %s, %.1f MiB", $1, $2, $3/1048576}')"
+  kill "$pid"
+}
+large_answers "default allocator settings"
+large_answers "MIMALLOC_PURGE_DELAY=0 (as compose runs it)" MIMALLOC_PURGE_DELAY=0

@@ -3,7 +3,9 @@
 //! `DELETE /v1/crawl/{id}`, `GET /v1/crawl/{id}/errors`, `GET /v0/health/readiness`.
 //!
 //! `FAKE_FIRECRAWL_PORT` (default 3002) on 127.0.0.1; `FAKE_FIRECRAWL_DELAY_MS` (default
-//! 0) delays every scrape, to imitate a real page load. Answers are serialized once.
+//! 0) delays every scrape, to imitate a real page load; `FAKE_FIRECRAWL_MARKDOWN_BYTES`
+//! (default about 4 KB) sets the size of a scraped page, for the large-answer benchmark.
+//! Answers are serialized once.
 //!
 //! ```sh
 //! cargo run --release -p firecrawl-proxy --example fake_firecrawl
@@ -29,12 +31,14 @@ fn json_body(bytes: Bytes) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], bytes)
 }
 
-/// A document the size of a short article (~4 KB of markdown), as Firecrawl returns it.
-fn document() -> serde_json::Value {
+/// A document of about `markdown_bytes` of markdown (a short article by default), as
+/// Firecrawl returns it.
+fn document(markdown_bytes: usize) -> serde_json::Value {
     let paragraph = "Firecrawl turns a web page into clean markdown. This paragraph stands in for the \
                      body of a short article, long enough that serializing it costs something. ";
+    let repeats = markdown_bytes.div_ceil(paragraph.len()).max(1);
     json!({
-        "markdown": format!("# Example Domain\n\n{}", paragraph.repeat(24)),
+        "markdown": format!("# Example Domain\n\n{}", paragraph.repeat(repeats)),
         "metadata": {
             "title": "Example Domain", "description": "An example page", "language": "en",
             "sourceURL": "https://example.com", "url": "https://example.com/",
@@ -63,7 +67,7 @@ async fn status(Path(id): Path<String>) -> impl IntoResponse {
         "success": true, "status": "scraping", "completed": 1, "total": 2, "creditsUsed": 1,
         "expiresAt": "2030-01-01T00:00:00.000Z",
         "next": format!("http://firecrawl-api:3002/v1/crawl/{id}?skip=1"),
-        "data": [document()]
+        "data": [document(ARTICLE_BYTES)]
     }))
 }
 
@@ -79,6 +83,9 @@ async fn readiness() -> impl IntoResponse {
     axum::Json(json!({"status": "ok"}))
 }
 
+/// The size of the default page: a short article.
+const ARTICLE_BYTES: usize = 4000;
+
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -89,7 +96,9 @@ fn env_number(name: &str, default: u64) -> u64 {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let port = u16::try_from(env_number("FAKE_FIRECRAWL_PORT", 3002)).unwrap_or(3002);
-    let scrape_body = serde_json::to_vec(&json!({"success": true, "data": document()}))
+    let markdown_bytes = env_number("FAKE_FIRECRAWL_MARKDOWN_BYTES", ARTICLE_BYTES as u64);
+    let page = document(usize::try_from(markdown_bytes).unwrap_or(ARTICLE_BYTES));
+    let scrape_body = serde_json::to_vec(&json!({"success": true, "data": page}))
         .map_err(std::io::Error::other)?;
     let fake = Fake {
         scrape: Bytes::from(scrape_body),
