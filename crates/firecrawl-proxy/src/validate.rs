@@ -260,7 +260,7 @@ pub struct Page {
 
 impl Page {
     pub fn parse(query: &QueryPairs) -> Result<Self, Error> {
-        let mut errors = Vec::new();
+        let mut errors = query.repeated(&["skip", "limit"]);
         let mut read = |key: &str, min: u64| {
             let raw = query.get(key)?;
             match raw.parse::<u64>() {

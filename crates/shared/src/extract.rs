@@ -217,6 +217,33 @@ impl QueryPairs {
         self.0.iter().filter(|(k, _)| k == key).count()
     }
 
+    /// The fleet's one rule for repeated keys: a key the route reads (`known`) may appear
+    /// once; each one repeated is a field error naming it. Unknown keys are the route's
+    /// business.
+    pub fn repeated(&self, known: &[&str]) -> Vec<FieldError> {
+        known
+            .iter()
+            .filter(|key| self.count(key) > 1)
+            .map(|key| {
+                FieldError::new(
+                    *key,
+                    "invalid_type",
+                    format!("Invalid input: expected a single value for \"{key}\""),
+                )
+            })
+            .collect()
+    }
+
+    /// [`Self::repeated`] as a 400.
+    pub fn reject_repeated(&self, known: &[&str]) -> Result<(), ApiError> {
+        let repeated = self.repeated(known);
+        if repeated.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(repeated))
+        }
+    }
+
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(|(k, _)| k.as_str())
     }
@@ -271,6 +298,19 @@ mod tests {
             assert_eq!(error.status(), StatusCode::BAD_REQUEST, "{raw}");
             assert_eq!(error.code(), "VALIDATION_ERROR", "{raw}");
         }
+    }
+
+    #[test]
+    fn a_known_key_repeated_is_an_error_and_an_unknown_one_is_not() {
+        let q = QueryPairs::parse(Some("limit=1&limit=2&x=1&x=2&offset=0")).expect("parse");
+        let fields: Vec<String> = q
+            .repeated(&["limit", "offset"])
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["limit"]);
+        assert!(q.reject_repeated(&["offset"]).is_ok());
+        assert!(q.reject_repeated(&["limit"]).is_err());
     }
 
     #[test]

@@ -176,3 +176,14 @@ async fn private_targets_pass_unless_the_deployment_denies_them() {
     }
     assert!(closed.upstream_calls().await.is_empty());
 }
+
+#[tokio::test]
+async fn a_repeated_page_key_is_a_400_naming_it() {
+    let app = spawn().await;
+    let reply = app
+        .get(&format!("/api/v1/crawl/{}?skip=1&skip=2", fake::CRAWL_ID))
+        .await;
+    reply.envelope(400, "VALIDATION_ERROR");
+    assert_eq!(reply.error_fields(), ["skip"]);
+    assert!(app.upstream_calls().await.is_empty());
+}

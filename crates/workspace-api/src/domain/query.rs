@@ -82,28 +82,21 @@ impl ItemQuery {
     }
 
     pub fn parse(query: &QueryPairs) -> Result<Self, ApiError> {
-        let mut errors = Vec::new();
-        let mut error = |field: &str, code: &str, message: String| {
-            errors.push(shared::FieldError::new(field, code, message));
-        };
-        for key in query.keys() {
-            if !KEYS.contains(&key) {
-                error(
+        let mut errors: Vec<shared::FieldError> = query
+            .keys()
+            .filter(|key| !KEYS.contains(key))
+            .map(|key| {
+                shared::FieldError::new(
                     key,
                     "unrecognized_keys",
                     format!("Unrecognized key: \"{key}\""),
-                );
-            }
-        }
-        for key in KEYS {
-            if query.count(key) > 1 {
-                error(
-                    key,
-                    "invalid_type",
-                    format!("Invalid input: expected a single value for \"{key}\""),
-                );
-            }
-        }
+                )
+            })
+            .collect();
+        errors.extend(query.repeated(&KEYS));
+        let mut error = |field: &str, code: &str, message: String| {
+            errors.push(shared::FieldError::new(field, code, message));
+        };
         let category = query.get("category").map(str::trim).and_then(|c| {
             if c.is_empty() || c.len() > 100 || !is_slug(c) {
                 error(

@@ -28,8 +28,11 @@ async fn list(State(state): State<AppState>, query: QueryPairs) -> Result<Respon
     )
 }
 
+/// The query keys the audit list reads.
+const KEYS: [&str; 5] = ["entity_type", "entity_id", "action", "limit", "offset"];
+
 fn parse(query: &QueryPairs) -> Result<AuditFilter, ApiError> {
-    let mut errors = Vec::new();
+    let mut errors = query.repeated(&KEYS);
     let entity_type = query.get("entity_type").and_then(|v| {
         EntityType::parse(v).or_else(|| {
             errors.push(FieldError::new(

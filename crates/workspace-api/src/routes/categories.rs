@@ -35,6 +35,7 @@ pub fn routes() -> RouteTable<AppState> {
 
 /// `active_only` (default true, as the original listed active rows) and `order_by`.
 fn list_options(query: &QueryPairs) -> Result<(bool, &str), ApiError> {
+    query.reject_repeated(&["active_only", "order_by"])?;
     let active_only = match query
         .get("active_only")
         .map(str::to_ascii_lowercase)

@@ -12,6 +12,7 @@ both_backends!(
     nul_anywhere_in_a_body_is_a_400_and_writes_nothing,
     nul_in_a_query_or_path_is_a_400,
     thousands_of_unknown_keys_get_a_short_answer,
+    a_known_query_key_repeated_is_a_400_naming_it,
 );
 
 fn item(overrides: Value) -> Value {
@@ -100,4 +101,25 @@ async fn thousands_of_unknown_keys_get_a_short_answer(app: TestApp) {
     assert_eq!(reply.body["errors"].as_array().map(Vec::len), Some(20));
     assert_eq!(reply.body["errorsTotal"], 20_000, "{}", reply.text.len());
     assert!(reply.text.len() < 8 * 1024, "{} bytes", reply.text.len());
+}
+
+async fn a_known_query_key_repeated_is_a_400_naming_it(app: TestApp) {
+    for (path, key) in [
+        ("/api/items?limit=1&limit=2", "limit"),
+        ("/api/audit?limit=1&limit=2", "limit"),
+        (
+            "/api/audit?entity_type=item&entity_type=category",
+            "entity_type",
+        ),
+        (
+            "/api/categories?order_by=name&order_by=created_at",
+            "order_by",
+        ),
+    ] {
+        let reply = app.get(path).await;
+        reply.envelope(400, "VALIDATION_ERROR");
+        assert_eq!(reply.error_fields(), [key], "{path}: {}", reply.text);
+    }
+    // Unknown keys keep each route's own rule: ignored outside the item list.
+    assert_eq!(app.get("/api/audit?x=1&x=2").await.status, 200);
 }
