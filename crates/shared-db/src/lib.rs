@@ -16,6 +16,8 @@ use sqlx::{PgPool, SqlitePool};
 
 mod metrics;
 mod reachability;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub use metrics::DbMetrics;
 use reachability::Reachability;
 

@@ -9,6 +9,8 @@ use axum::http::Method;
 use reqwest::StatusCode;
 use serde_json::Value;
 
+pub use shared_db::testing::{TestSchema, fresh_schema, postgres_url};
+
 use crate::App;
 use crate::openapi::{OpenApiDoc, compare_routes};
 use crate::routing::INFRASTRUCTURE_ROUTES;

@@ -29,28 +29,9 @@ impl Deref for TestApp {
     }
 }
 
-/// The PostgreSQL server of this test run. A PostgreSQL test never skips: without the
-/// server it fails and says how to get one.
-pub fn postgres_url() -> String {
-    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| {
-        panic!("TEST_DATABASE_URL is not set: run scripts/test.sh, which starts a throwaway PostgreSQL, or set TEST_DATABASE_URL to a PostgreSQL server the tests may create schemas in")
-    })
-}
-
 /// A fresh schema for one test, as a URL whose connections use it.
 pub async fn postgres_schema() -> String {
-    let base = postgres_url();
-    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&base)
-        .await
-        .expect("connect to TEST_DATABASE_URL: run scripts/test.sh, which starts a throwaway PostgreSQL, or set TEST_DATABASE_URL to a running server");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await
-        .expect("create schema");
-    admin.close().await;
-    let separator = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{separator}options[search_path]={schema}")
+    shared::testing::fresh_schema("t").await.url
 }
 
 pub async fn spawn(backend: Backend) -> TestApp {
