@@ -27,8 +27,8 @@ use crate::error::{Error, Result};
 use crate::questdb::{Cursor, QuestDb};
 use crate::span::{Span, Window};
 use crate::streams::{Key, Stream};
-use crate::target::{InsertPlan, Session};
-use crate::types::{Batch, Values};
+use crate::target::{InsertPlan, Retention, Session};
+use crate::types::{Batch, Layout, Values};
 
 pub use report::{BucketReport, Report};
 
@@ -55,41 +55,46 @@ pub async fn reconcile_stream(
 ) -> Report {
     let started = Instant::now();
     let mut report = Report::new(stream.name.as_str(), options);
-    let result = match Session::open(target).await {
-        Ok(mut session) => {
-            let result = reconcile(questdb, &mut session, stream, options, &mut report).await;
-            report.finish(result, started.elapsed());
-            if !options.dry_run {
-                let recorded = session
-                    .record_reconcile(
-                        stream,
-                        report.finished_at,
-                        report.window.as_ref(),
-                        report.rows_missing,
-                        report.status(),
-                        report.error.as_deref(),
-                    )
-                    .await;
-                match recorded {
-                    Ok(true) => {}
-                    Ok(false) => tracing::warn!(
-                        stream = stream.name.as_str(),
-                        "sync_reconcile does not exist and TIMESCALEDB_SYNC_RUN_MIGRATIONS=false: this reconcile is not recorded"
-                    ),
-                    Err(e) => tracing::warn!(
-                        stream = stream.name.as_str(),
-                        error = %e,
-                        "could not record the reconcile in sync_reconcile"
-                    ),
-                }
-            }
-            session.close().await;
+    let mut session = match Session::open(target).await {
+        Ok(session) => session,
+        Err(e) => {
+            report.finish(Err(e), started.elapsed());
             return report;
         }
-        Err(e) => Err(e),
     };
+    let result = reconcile(questdb, &mut session, stream, options, &mut report).await;
     report.finish(result, started.elapsed());
+    if !options.dry_run {
+        record(&mut session, stream, &report).await;
+    }
+    session.close().await;
     report
+}
+
+/// Notes the reconcile in `sync_reconcile` for `status`; a failure here is logged, never
+/// the reconcile's failure.
+async fn record(session: &mut Session<'_>, stream: &Stream, report: &Report) {
+    let recorded = session
+        .record_reconcile(
+            stream,
+            report.finished_at,
+            report.window.as_ref(),
+            report.rows_missing,
+            report.status(),
+            report.error.as_deref(),
+        )
+        .await;
+    let name = stream.name.as_str();
+    match recorded {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(
+            stream = name,
+            "sync_reconcile does not exist and TIMESCALEDB_SYNC_RUN_MIGRATIONS=false: this reconcile is not recorded"
+        ),
+        Err(e) => {
+            tracing::warn!(stream = name, error = %e, "could not record the reconcile in sync_reconcile")
+        }
+    }
 }
 
 async fn reconcile(
@@ -114,8 +119,8 @@ async fn reconcile(
     }
     let retention = session.retention(stream).await?;
     let cutoff = match &retention {
-        crate::target::Retention::Policy { cutoff, .. } => Some(cutoff.timestamp_micros()),
-        _ => None,
+        Retention::Policy { cutoff, .. } => Some(cutoff.timestamp_micros()),
+        Retention::NotTimescale | Retention::NoPolicy => None,
     };
     report.retention = Some(retention);
     let overlap = i64::try_from(stream.overlap.as_micros()).unwrap_or(i64::MAX);
@@ -154,16 +159,25 @@ async fn reconcile(
     report.rows_source = source.iter().map(|(_, n)| n).sum();
     report.rows_target = target.iter().map(|(_, n)| n).sum();
 
-    let mut plan: Option<InsertPlan> = None;
+    let mut plan: Option<(Layout, InsertPlan)> = None;
     for (start, source_rows, target_rows) in differing(&source, &target) {
         let batches = read_bucket(questdb, stream, start, start + window.bucket).await?;
         let (read, distinct) = distinct_keys(stream, &batches);
         let mut missing = 0;
         if read > 0 {
+            let layout = batches[0].layout.as_ref();
             if plan.is_none() {
-                plan = Some(session.check_table(stream, &batches[0].layout).await?);
+                let insert = session.check_table(stream, layout).await?;
+                plan = Some((layout.clone(), insert));
             }
-            let plan = plan.as_ref().expect("prepared above");
+            let Some((checked, plan)) = plan.as_ref() else {
+                unreachable!("prepared above");
+            };
+            if batches.iter().any(|b| b.layout.as_ref() != checked) {
+                return Err(Error::Source(
+                    "the source's columns changed during the reconcile".into(),
+                ));
+            }
             if !options.dry_run && !session.lock_within(stream, options.lock_wait).await? {
                 return Err(Error::Locked {
                     stream: stream.name.as_str().to_string(),

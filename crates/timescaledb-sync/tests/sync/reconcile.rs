@@ -345,3 +345,31 @@ async fn a_dry_run_reports_what_is_missing_and_writes_nothing() {
     db.assert_signals("tp_capital_signals", copied(&[9001]))
         .await;
 }
+
+#[tokio::test]
+async fn a_failing_reconcile_exits_with_the_side_that_failed() {
+    let (db, fake, sync, h) = copied_stream(&[]).await;
+    arrive_late_then_run(&fake, &sync, h, &[(h - 5 * HOUR, 9001)]).await;
+    let questdb_down = Sync::with_urls(&db.url, "http://127.0.0.1:9");
+    let out = questdb_down.run(&["reconcile"]).await;
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert_eq!(
+        (
+            out.summary()["status"].as_str(),
+            out.summary()["result"].as_str()
+        ),
+        (Some("error"), Some("error"))
+    );
+    assert_eq!(
+        sync.run(&["status"]).await.summary()["last_reconcile_status"],
+        "error"
+    );
+    let postgres_down = Sync::with_urls("postgres://postgres@127.0.0.1:9/x", &fake.url);
+    assert_eq!(postgres_down.run(&["reconcile"]).await.code, 4);
+    // Too many buckets for one reconcile is a usage error, found before any work.
+    let out = sync
+        .run(&["reconcile", "--since", "3650d", "--bucket", "1m"])
+        .await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    db.assert_signals("tp_capital_signals", copied(&[])).await;
+}
