@@ -25,7 +25,7 @@ Output: one JSON line per stream on stdout; logs on stderr.
 
 Exit status:
   0   ok, or nothing new
-  2   usage error (bad flag, unknown stream)
+  2   usage error (bad flag, unknown stream, a reconcile of over 100000 buckets)
   3   source error (QuestDB unreachable, timed out, refused the query, unusable rows)
   4   target error (PostgreSQL unreachable or failing, incompatible table)
   5   another run holds the stream's lock (reconcile: still held after --lock-wait)

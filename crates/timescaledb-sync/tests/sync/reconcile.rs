@@ -348,9 +348,23 @@ async fn a_dry_run_reports_what_is_missing_and_writes_nothing() {
 
 #[tokio::test]
 async fn a_failing_reconcile_exits_with_the_side_that_failed() {
-    let (db, fake, sync, h) = copied_stream(&[]).await;
+    let metrics = tempfile::tempdir().expect("tempdir");
+    let dir = metrics.path().to_str().expect("utf-8");
+    let (db, fake, sync, h) = copied_stream(&[("TIMESCALEDB_SYNC_TEXTFILE_DIR", dir)]).await;
+    assert_eq!(sync.run(&["reconcile"]).await.code, 0);
+    let file = metrics
+        .path()
+        .join("timescaledb_sync_reconcile_tp_capital_signals.prom");
+    let last_success = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("tradingsystem_sync_reconcile_last_success_timestamp_seconds"))
+            .map(str::to_string)
+    };
+    let succeeded = last_success(&std::fs::read_to_string(&file).expect("textfile"));
+    assert!(succeeded.is_some());
     arrive_late_then_run(&fake, &sync, h, &[(h - 5 * HOUR, 9001)]).await;
-    let questdb_down = Sync::with_urls(&db.url, "http://127.0.0.1:9");
+    let questdb_down =
+        Sync::with_urls(&db.url, "http://127.0.0.1:9").env("TIMESCALEDB_SYNC_TEXTFILE_DIR", dir);
     let out = questdb_down.run(&["reconcile"]).await;
     assert_eq!(out.code, 3, "{}", out.stderr);
     assert_eq!(
@@ -360,6 +374,15 @@ async fn a_failing_reconcile_exits_with_the_side_that_failed() {
         ),
         (Some("error"), Some("error"))
     );
+    // The textfile says so, and keeps the last success for alerts on its age.
+    let text = std::fs::read_to_string(&file).expect("textfile");
+    assert!(
+        text.lines().any(
+            |l| l == r#"tradingsystem_sync_reconcile_exit_code{stream="tp_capital_signals"} 3"#
+        ),
+        "{text}"
+    );
+    assert_eq!(last_success(&text), succeeded);
     assert_eq!(
         sync.run(&["status"]).await.summary()["last_reconcile_status"],
         "error"
