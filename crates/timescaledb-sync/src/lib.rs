@@ -12,7 +12,10 @@
 //!   the timestamp (a row hash when the source has no key), committed in the same
 //!   transaction as the watermark, which only moves forward ([`target`], [`sync`]);
 //! * one JSON summary per stream on stdout, logs on stderr, exit codes per failure side
-//!   ([`error`]), Prometheus figures in a textfile or a Pushgateway ([`metrics`]).
+//!   ([`error`]), Prometheus figures in a textfile or a Pushgateway ([`metrics`]);
+//! * rows arriving later than the overlap are found by a daily `reconcile`, which
+//!   compares per-bucket counts of both ends and re-copies the buckets that differ
+//!   ([`reconcile`]).
 
 pub mod cli;
 pub mod config;

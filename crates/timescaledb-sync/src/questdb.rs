@@ -5,6 +5,8 @@
 //! pages by keyset on the timestamp: the next page starts at the last timestamp seen and
 //! skips the rows at exactly that timestamp already read, so QuestDB never scans from
 //! the start again and a run of equal timestamps longer than a page still advances.
+//! `reconcile` re-reads one bucket the same way, with an upper bound, and counts rows per
+//! bucket with `SAMPLE BY` (`count.rs`).
 
 use serde::Deserialize;
 use serde::de::DeserializeSeed;
