@@ -19,7 +19,7 @@
 
 mod report;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
 use crate::config::TargetSettings;
@@ -199,18 +199,20 @@ async fn reconcile(
     Ok(())
 }
 
-/// `(bucket, source count, target count)` of every bucket where the two differ.
+/// `(bucket, source count, target count)` of every bucket where the two differ, in time
+/// order (a bucket absent from one side counts 0 there).
 fn differing(source: &[(i64, u64)], target: &[(i64, u64)]) -> Vec<(i64, u64, u64)> {
-    let mut all: Vec<i64> = source.iter().chain(target).map(|(b, _)| *b).collect();
-    all.sort_unstable();
-    all.dedup();
-    let count = |side: &[(i64, u64)], bucket: i64| {
-        side.binary_search_by_key(&bucket, |(b, _)| *b)
-            .map_or(0, |i| side[i].1)
-    };
-    all.into_iter()
-        .map(|b| (b, count(source, b), count(target, b)))
-        .filter(|(_, s, t)| s != t)
+    let mut buckets: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
+    for &(bucket, n) in source {
+        buckets.entry(bucket).or_default().0 += n;
+    }
+    for &(bucket, n) in target {
+        buckets.entry(bucket).or_default().1 += n;
+    }
+    buckets
+        .into_iter()
+        .filter(|(_, (s, t))| s != t)
+        .map(|(b, (s, t))| (b, s, t))
         .collect()
 }
 
@@ -289,7 +291,7 @@ mod tests {
 
     #[test]
     fn only_buckets_whose_counts_differ_are_reread() {
-        let source = [(0, 5), (10, 3), (20, 4)];
+        let source = [(0, 5), (20, 4), (10, 3)];
         let target = [(0, 5), (10, 2), (30, 1)];
         assert_eq!(
             differing(&source, &target),
