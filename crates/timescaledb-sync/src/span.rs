@@ -64,16 +64,18 @@ pub fn parse_bucket(raw: &str) -> Result<Span, String> {
 
 fn parse(raw: &str) -> Result<Span, String> {
     let raw = raw.trim();
-    let unit = raw.chars().last().unwrap_or(' ');
-    let count = raw[..raw.len() - unit.len_utf8().min(raw.len())]
-        .parse::<i64>()
-        .ok()
+    let invalid = || format!("{raw:?} is not a duration such as 90s, 30m, 1h or 7d");
+    let unit = raw.chars().last().ok_or_else(invalid)?;
+    let digits = &raw[..raw.len() - unit.len_utf8()];
+    let count = digits
+        .bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| digits.parse::<i64>().ok())
+        .flatten()
         .filter(|n| *n >= 1);
     match (count, unit) {
         (Some(count), 's' | 'm' | 'h' | 'd') => Ok(Span { count, unit }),
-        _ => Err(format!(
-            "{raw:?} is not a duration such as 90s, 30m, 1h or 7d"
-        )),
+        _ => Err(invalid()),
     }
 }
 
@@ -136,7 +138,9 @@ mod tests {
     fn durations_and_buckets_parse_strictly() {
         assert_eq!(parse_since("7d").map(Span::micros), Ok(7 * 24 * H));
         assert_eq!(parse_since("90m").map(|s| s.to_string()), Ok("90m".into()));
-        for bad in ["", "d", "0d", "-1h", "7", "7w", "1.5h", "3651d", "7 d"] {
+        for bad in [
+            "", "d", "0d", "-1h", "+1h", "7", "7w", "1.5h", "3651d", "7 d", "7д",
+        ] {
             assert!(parse_since(bad).is_err(), "{bad:?}");
         }
         for good in ["1s", "15s", "5m", "30m", "1h", "2h", "6h", "12h", "1d"] {
