@@ -2,7 +2,8 @@
 //! (`columns`/`dataset`/`count`, 1-based inclusive `limit=lo,hi`, TIMESTAMP strings with
 //! six fractional digits and `Z`) from `tp_capital_signals` rows generated on the fly:
 //! row `i` has `ts = 2025-01-01T00:00:00Z + i ms`, so the sync's `ts >= '<literal>'`
-//! lower bound is a division, not a scan. Rows are written straight into the response
+//! lower bound (and `reconcile`'s upper bound and per-bucket counts) is a division, not
+//! a scan. Rows are written straight into the response
 //! text (their strings need no JSON escaping), to keep the fake off the critical path.
 //!
 //! `FAKE_ROWS=1000000 PORT=9000 fake_questdb` serves; `fake_questdb --csv FILE` writes
@@ -61,19 +62,78 @@ fn bad_request(sql: &str, error: &str) -> Response {
     (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
 }
 
+/// The timestamp literal after `marker` (`>= '` or `< '`), in µs.
+fn bound(sql: &str, marker: &str) -> Option<Result<i64, ()>> {
+    let literal = sql.split(marker).nth(1)?.split('\'').next()?;
+    Some(
+        chrono::DateTime::parse_from_rfc3339(literal)
+            .map(|t| t.timestamp_micros())
+            .map_err(|_| ()),
+    )
+}
+
+/// The index of the first row at or after `micros`.
+fn first_at(micros: i64, rows: i64) -> i64 {
+    (((micros - T0).max(0) + STEP - 1) / STEP).min(rows)
+}
+
+/// `reconcile`'s `... SAMPLE BY <n><unit> ALIGN TO CALENDAR` over the generated rows: one
+/// `[bucket start, count]` per non-empty bucket, as QuestDB answers it.
+fn counts(sql: &str, rows: i64, since: i64, until: i64) -> Response {
+    let Some(size) = sql
+        .split(" SAMPLE BY ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|size| {
+            let (n, unit) = size.split_at(size.len().checked_sub(1)?);
+            let unit = match unit {
+                "s" => 1_000_000,
+                "m" => 60_000_000,
+                "h" => 3_600_000_000,
+                "d" => 86_400_000_000,
+                _ => return None,
+            };
+            Some(n.parse::<i64>().ok()? * unit)
+        })
+    else {
+        return bad_request(sql, "bad SAMPLE BY size");
+    };
+    let mut body = format!(
+        "{{\"query\":{},\"columns\":[{{\"name\":\"ts\",\"type\":\"TIMESTAMP\"}},{{\"name\":\"count\",\"type\":\"LONG\"}}],\"timestamp\":0,\"dataset\":[",
+        serde_json::to_string(sql).unwrap_or_default()
+    );
+    let mut listed = 0;
+    let mut start = since.div_euclid(size) * size;
+    while start < until {
+        let n = first_at((start + size).min(until), rows) - first_at(start.max(since), rows);
+        if n > 0 {
+            if listed > 0 {
+                body.push(',');
+            }
+            let _ = write!(body, "[\"{}\",{n}]", iso(start));
+            listed += 1;
+        }
+        start += size;
+    }
+    let _ = write!(body, "],\"count\":{listed}}}");
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
 async fn exec(State(rows): State<i64>, Query(params): Query<HashMap<String, String>>) -> Response {
     let sql = params.get("query").map(String::as_str).unwrap_or_default();
-    let Some(literal) = sql
-        .split(">= '")
-        .nth(1)
-        .and_then(|rest| rest.split('\'').next())
-    else {
+    let Some(Ok(since)) = bound(sql, ">= '") else {
         return bad_request(sql, "expected the sync's WHERE \"ts\" >= '<timestamp>'");
     };
-    let Some(since) = chrono::DateTime::parse_from_rfc3339(literal).ok() else {
-        return bad_request(sql, "bad timestamp literal");
+    let until = match bound(sql, "< '") {
+        None => i64::MAX,
+        Some(Ok(until)) => until,
+        Some(Err(())) => return bad_request(sql, "bad timestamp literal"),
     };
-    let first = ((since.timestamp_micros() - T0).max(0) + STEP - 1) / STEP;
+    if sql.contains(" SAMPLE BY ") {
+        return counts(sql, rows, since, until);
+    }
+    let first = first_at(since, rows);
+    let last = first_at(until, rows);
     let (lo, hi) = match params.get("limit").and_then(|l| l.split_once(',')) {
         Some((lo, hi)) => match (lo.parse::<i64>(), hi.parse::<i64>()) {
             (Ok(lo), Ok(hi)) if lo >= 1 && hi >= lo => (lo, hi),
@@ -81,8 +141,8 @@ async fn exec(State(rows): State<i64>, Query(params): Query<HashMap<String, Stri
         },
         None => return bad_request(sql, "the benchmark expects limit=lo,hi"),
     };
-    let start = (first + lo - 1).min(rows);
-    let end = (first + hi).min(rows);
+    let start = (first + lo - 1).min(last);
+    let end = (first + hi).min(last);
     let mut body = String::with_capacity(((end - start) * 330 + 2048) as usize);
     body.push_str("{\"query\":");
     body.push_str(&serde_json::to_string(sql).unwrap_or_default());

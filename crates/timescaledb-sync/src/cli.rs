@@ -3,12 +3,16 @@
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::span::Span;
+
 const AFTER_HELP: &str = "\
 Examples:
   timescaledb-sync run                          copy new rows of every stream (cron, every 5 min)
   timescaledb-sync run --stream tp_capital_signals --max-duration 240
   timescaledb-sync run --dry-run --max-rows 1000   read and convert, write nothing
-  timescaledb-sync status                       watermark, lag and last run per stream
+  timescaledb-sync reconcile                    find and copy rows later than the overlap (cron, daily)
+  timescaledb-sync reconcile --since 30d --bucket 6h --dry-run
+  timescaledb-sync status                       watermark, lag, last run and reconcile per stream
   timescaledb-sync check                        both ends reachable, schemas compatible
 
 Configuration (environment or config/.env.defaults, .env, .env.local under the root):
@@ -21,10 +25,10 @@ Output: one JSON line per stream on stdout; logs on stderr.
 
 Exit status:
   0   ok, or nothing new
-  2   usage error (bad flag, unknown stream)
+  2   usage error (bad flag, unknown stream, a reconcile of over 100000 buckets)
   3   source error (QuestDB unreachable, timed out, refused the query, unusable rows)
   4   target error (PostgreSQL unreachable or failing, incompatible table)
-  5   another run holds the stream's lock
+  5   another run holds the stream's lock (reconcile: still held after --lock-wait)
   78  configuration error (one line per bad variable)
 With several streams, each runs in turn and the status is the first failure's.";
 
@@ -50,7 +54,15 @@ pub enum Command {
     /// Copy new rows of each stream (or one) from QuestDB into PostgreSQL.
     #[command(after_help = AFTER_HELP)]
     Run(RunArgs),
-    /// Print each stream's watermark, lag and last run, one JSON line per stream.
+    /// Count rows per time bucket on both ends and re-copy the buckets that differ.
+    ///
+    /// Catches rows that arrived later than the overlap window, which runs never see.
+    /// Looks back --since (never past the target's TimescaleDB retention), up to the
+    /// last bucket the next run will not re-read anyway; takes the stream's lock only
+    /// while writing one bucket.
+    #[command(after_help = AFTER_HELP)]
+    Reconcile(ReconcileArgs),
+    /// Print each stream's watermark, lag, last run and last reconcile, one JSON line per stream.
     Status(StreamArg),
     /// Check that QuestDB and PostgreSQL answer and that each stream's tables fit.
     Check(StreamArg),
@@ -60,6 +72,7 @@ impl Command {
     pub fn stream(&self) -> Option<&str> {
         match self {
             Self::Run(args) => args.stream.stream.as_deref(),
+            Self::Reconcile(args) => args.stream.stream.as_deref(),
             Self::Status(arg) | Self::Check(arg) => arg.stream.as_deref(),
         }
     }
@@ -86,6 +99,27 @@ pub struct RunArgs {
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_duration: Option<u64>,
     /// Also PUT the run's metrics to this Prometheus Pushgateway (plain http://).
+    #[arg(long, value_name = "URL", value_parser = parse_http_url)]
+    pub pushgateway: Option<reqwest::Url>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    #[command(flatten)]
+    pub stream: StreamArg,
+    /// How far back to look: <n>s, m, h or d.
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = crate::span::parse_since)]
+    pub since: Span,
+    /// Bucket size, dividing the next unit up (1m, 15m, 1h, 6h, 1d ...).
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = crate::span::parse_bucket)]
+    pub bucket: Span,
+    /// Count and re-read, report what is missing, write nothing (inserts rolled back).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Seconds to wait for the stream's lock before each bucket's write (a run holds it).
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub lock_wait: u64,
+    /// Also PUT the reconcile's metrics to this Prometheus Pushgateway (plain http://).
     #[arg(long, value_name = "URL", value_parser = parse_http_url)]
     pub pushgateway: Option<reqwest::Url>,
 }
@@ -140,8 +174,22 @@ mod tests {
             (Some(10), Some(5), true)
         );
         assert_eq!(cli.command.stream(), Some("s"));
+        let cli = Cli::try_parse_from(["timescaledb-sync", "reconcile"]).expect("valid");
+        let Command::Reconcile(args) = &cli.command else {
+            panic!("reconcile")
+        };
+        assert_eq!(
+            (
+                args.since.to_string(),
+                args.bucket.to_string(),
+                args.lock_wait
+            ),
+            ("7d".to_string(), "1h".to_string(), 300)
+        );
         for bad in [
             &["timescaledb-sync", "run", "--max-rows", "0"][..],
+            &["timescaledb-sync", "reconcile", "--bucket", "7m"][..],
+            &["timescaledb-sync", "reconcile", "--since", "7"][..],
             &["timescaledb-sync", "run", "--pushgateway", "https://x"][..],
             &["timescaledb-sync", "sync"][..],
         ] {

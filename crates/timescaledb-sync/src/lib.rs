@@ -12,7 +12,10 @@
 //!   the timestamp (a row hash when the source has no key), committed in the same
 //!   transaction as the watermark, which only moves forward ([`target`], [`sync`]);
 //! * one JSON summary per stream on stdout, logs on stderr, exit codes per failure side
-//!   ([`error`]), Prometheus figures in a textfile or a Pushgateway ([`metrics`]).
+//!   ([`error`]), Prometheus figures in a textfile or a Pushgateway ([`metrics`]);
+//! * rows arriving later than the overlap are found by a daily `reconcile`, which
+//!   compares per-bucket counts of both ends and re-copies the buckets that differ
+//!   ([`reconcile`]).
 
 pub mod cli;
 pub mod config;
@@ -21,7 +24,9 @@ pub mod error;
 pub mod metrics;
 pub mod page;
 pub mod questdb;
+pub mod reconcile;
 pub mod report;
+pub mod span;
 pub mod streams;
 pub mod sync;
 pub mod target;
@@ -32,9 +37,10 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use cli::{Command, RunArgs};
+use cli::{Command, ReconcileArgs, RunArgs};
 use config::Config;
 use error::{EXIT_OK, EXIT_USAGE, Error};
+use metrics::Textfile;
 use questdb::{Cursor, QuestDb};
 use report::{Summary, print_line};
 use streams::Stream;
@@ -66,6 +72,7 @@ pub async fn execute(config: Config, command: Command) -> i32 {
     };
     match &command {
         Command::Run(args) => run(&config, &questdb, &streams, args).await,
+        Command::Reconcile(args) => reconcile(&config, &questdb, &streams, args).await,
         Command::Status(_) => status(&config, &streams).await,
         Command::Check(_) => check(&config, &questdb, &streams).await,
     }
@@ -84,7 +91,20 @@ async fn run(config: &Config, questdb: &QuestDb, streams: &[&Stream], args: &Run
         log_summary(&summary);
         print_line(&summary.to_json());
         if !options.dry_run {
-            publish_metrics(config, args, &summary).await;
+            let last_success = summary
+                .last_success
+                .map(|at| at.timestamp_micros() as f64 / 1e6);
+            let text = |last_success| metrics::render(&summary, last_success);
+            let stream = summary.stream.as_str();
+            publish(
+                config,
+                Textfile::Run,
+                stream,
+                last_success,
+                args.pushgateway.as_ref(),
+                text,
+            )
+            .await;
         }
         if exit == EXIT_OK {
             exit = summary.exit_code;
@@ -109,33 +129,90 @@ fn log_summary(summary: &Summary) {
     }
 }
 
-/// Textfile and Pushgateway; a failure here is logged, never the run's failure.
-async fn publish_metrics(config: &Config, args: &RunArgs, summary: &Summary) {
-    let stream = summary.stream.as_str();
-    let last_success = summary
-        .last_success
-        .map(|at| at.timestamp_micros() as f64 / 1e6)
-        .or_else(|| {
-            let dir = config.textfile_dir.as_deref()?;
-            metrics::previous_last_success(dir, stream)
-        });
-    let text = metrics::render(summary, last_success);
+/// Reconciles each stream in turn; the status is the first failure's.
+async fn reconcile(
+    config: &Config,
+    questdb: &QuestDb,
+    streams: &[&Stream],
+    args: &ReconcileArgs,
+) -> i32 {
+    let options = reconcile::ReconcileOptions {
+        since: args.since,
+        bucket: args.bucket,
+        dry_run: args.dry_run,
+        lock_wait: Duration::from_secs(args.lock_wait),
+    };
+    let mut exit = EXIT_OK;
+    for stream in streams {
+        let report = reconcile::reconcile_stream(questdb, &config.target, stream, &options).await;
+        let name = report.stream.as_str();
+        match &report.error {
+            None => tracing::info!(
+                stream = name,
+                buckets_checked = report.buckets_checked,
+                buckets_reread = report.buckets_reread,
+                rows_missing = report.rows_missing,
+                rows_duplicate = report.rows_duplicate,
+                rows_extra = report.rows_extra,
+                result = report.result(),
+                "reconcile finished"
+            ),
+            Some(error) => tracing::error!(stream = name, exit_code = report.exit_code, "{error}"),
+        }
+        print_line(&report.to_json());
+        if !options.dry_run {
+            let ok = report.error.is_none();
+            let last_success = ok.then(|| report.finished_at.timestamp_micros() as f64 / 1e6);
+            let text = |last_success| metrics::render_reconcile(&report, last_success);
+            publish(
+                config,
+                Textfile::Reconcile,
+                name,
+                last_success,
+                args.pushgateway.as_ref(),
+                text,
+            )
+            .await;
+        }
+        if exit == EXIT_OK {
+            exit = report.exit_code;
+        }
+    }
+    exit
+}
+
+/// Textfile and Pushgateway; a failure here is logged, never the command's failure.
+/// Without a success now, the last one comes from the previous textfile.
+async fn publish(
+    config: &Config,
+    kind: Textfile,
+    stream: &str,
+    last_success: Option<f64>,
+    pushgateway: Option<&reqwest::Url>,
+    render: impl FnOnce(Option<f64>) -> String,
+) {
+    let last_success = last_success.or_else(|| {
+        let dir = config.textfile_dir.as_deref()?;
+        metrics::previous_last_success(dir, kind, stream)
+    });
+    let text = render(last_success);
     if let Some(dir) = &config.textfile_dir {
-        match metrics::write_textfile(dir, stream, &text) {
+        match metrics::write_textfile(dir, kind, stream, &text) {
             Ok(path) => tracing::debug!(stream, path = %path.display(), "textfile written"),
             Err(e) => {
                 tracing::warn!(stream, dir = %dir.display(), error = %e, "could not write the metrics textfile")
             }
         }
     }
-    if let Some(url) = &args.pushgateway
-        && let Err(e) = metrics::push(url, stream, text).await
+    if let Some(url) = pushgateway
+        && let Err(e) = metrics::push(url, kind, stream, text).await
     {
         tracing::warn!(stream, error = %e, "could not push metrics");
     }
 }
 
-/// One line per stream: watermark, lag (age of the newest copied row) and last run.
+/// One line per stream: watermark, lag (age of the newest copied row), last run and
+/// last reconcile.
 async fn status(config: &Config, streams: &[&Stream]) -> i32 {
     let mut session = match Session::open(&config.target).await {
         Ok(session) => session,
@@ -144,6 +221,10 @@ async fn status(config: &Config, streams: &[&Stream]) -> i32 {
     let now = chrono::Utc::now();
     for stream in streams {
         let state = match session.state(stream).await {
+            Ok(state) => state,
+            Err(e) => return report_error(&e),
+        };
+        let reconciled = match session.reconcile_state(stream).await {
             Ok(state) => state,
             Err(e) => return report_error(&e),
         };
@@ -159,6 +240,10 @@ async fn status(config: &Config, streams: &[&Stream]) -> i32 {
             "last_run_rows": state.last_run_rows,
             "last_success_at": rfc3339(state.last_success_at),
             "last_error": state.last_error,
+            "last_reconciled_at": rfc3339(reconciled.reconciled_at),
+            "last_reconcile_status": reconciled.status,
+            "last_reconcile_missing_rows": reconciled.missing_rows,
+            "last_reconcile_success_at": rfc3339(reconciled.last_success_at),
         }));
     }
     session.close().await;

@@ -11,9 +11,11 @@ use std::path::{Path, PathBuf};
 
 use prometheus::{Encoder, Gauge, GaugeVec, Opts, Registry, TextEncoder};
 
+use crate::reconcile::Report;
 use crate::report::Summary;
 
 const LAST_SUCCESS: &str = "tradingsystem_sync_last_success_timestamp_seconds";
+const RECONCILE_LAST_SUCCESS: &str = "tradingsystem_sync_reconcile_last_success_timestamp_seconds";
 
 /// The text exposition format of `summary`; `last_success` in seconds since the epoch.
 pub fn render(summary: &Summary, last_success: Option<f64>) -> String {
@@ -89,24 +91,128 @@ pub fn render(summary: &Summary, last_success: Option<f64>) -> String {
     String::from_utf8(text).expect("the text format is UTF-8")
 }
 
-pub fn textfile_path(dir: &Path, stream: &str) -> PathBuf {
-    dir.join(format!("timescaledb_sync_{stream}.prom"))
+/// The figures of a reconcile; `last_success` in seconds since the epoch.
+pub fn render_reconcile(report: &Report, last_success: Option<f64>) -> String {
+    let registry = Registry::new();
+    let opts = |name: &str, help: &str| Opts::new(name, help).const_label("stream", &report.stream);
+    let gauge = |name: &str, help: &str, value: f64| {
+        let gauge = Gauge::with_opts(opts(name, help)).expect("valid metric");
+        gauge.set(value);
+        registry.register(Box::new(gauge)).expect("fresh registry");
+    };
+    gauge(
+        "tradingsystem_sync_reconcile_missing_rows",
+        "Rows the target lacked in the last reconcile's window (then copied)",
+        report.rows_missing as f64,
+    );
+    gauge(
+        "tradingsystem_sync_reconcile_extra_rows",
+        "Target rows whose key the source no longer has (never deleted)",
+        report.rows_extra as f64,
+    );
+    gauge(
+        "tradingsystem_sync_reconcile_duplicate_rows",
+        "Source rows repeating another exactly, in the buckets re-read",
+        report.rows_duplicate as f64,
+    );
+    let buckets = GaugeVec::new(
+        opts(
+            "tradingsystem_sync_reconcile_buckets",
+            "Buckets of the last reconcile: checked, re-read (counts differed), missing rows",
+        ),
+        &["kind"],
+    )
+    .expect("valid metric");
+    buckets
+        .with_label_values(&["checked"])
+        .set(report.buckets_checked as f64);
+    buckets
+        .with_label_values(&["reread"])
+        .set(report.buckets_reread as f64);
+    buckets
+        .with_label_values(&["missing"])
+        .set(report.buckets_missing as f64);
+    registry
+        .register(Box::new(buckets))
+        .expect("fresh registry");
+    gauge(
+        "tradingsystem_sync_reconcile_exit_code",
+        "Exit status of the last reconcile",
+        f64::from(report.exit_code),
+    );
+    gauge(
+        "tradingsystem_sync_reconcile_duration_seconds",
+        "Duration of the last reconcile",
+        report.duration.as_secs_f64(),
+    );
+    gauge(
+        "tradingsystem_sync_reconcile_timestamp_seconds",
+        "When the last reconcile ended",
+        report.finished_at.timestamp_micros() as f64 / 1e6,
+    );
+    if let Some(at) = last_success {
+        gauge(
+            RECONCILE_LAST_SUCCESS,
+            "When a reconcile of the stream last succeeded",
+            at,
+        );
+    }
+    let mut text = Vec::new();
+    TextEncoder::new()
+        .encode(&registry.gather(), &mut text)
+        .expect("text encoding into memory");
+    String::from_utf8(text).expect("the text format is UTF-8")
+}
+
+/// Which command's textfile: each replaces its own file whole, so `run` and
+/// `reconcile` keep separate ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Textfile {
+    Run,
+    Reconcile,
+}
+
+impl Textfile {
+    fn stem(self, stream: &str) -> String {
+        match self {
+            Self::Run => format!("timescaledb_sync_{stream}"),
+            Self::Reconcile => format!("timescaledb_sync_reconcile_{stream}"),
+        }
+    }
+
+    fn last_success(self) -> &'static str {
+        match self {
+            Self::Run => LAST_SUCCESS,
+            Self::Reconcile => RECONCILE_LAST_SUCCESS,
+        }
+    }
+}
+
+pub fn textfile_path(dir: &Path, kind: Textfile, stream: &str) -> PathBuf {
+    dir.join(format!("{}.prom", kind.stem(stream)))
 }
 
 /// The last success recorded by the previous textfile of `stream`, if any.
-pub fn previous_last_success(dir: &Path, stream: &str) -> Option<f64> {
-    let text = std::fs::read_to_string(textfile_path(dir, stream)).ok()?;
+pub fn previous_last_success(dir: &Path, kind: Textfile, stream: &str) -> Option<f64> {
+    let text = std::fs::read_to_string(textfile_path(dir, kind, stream)).ok()?;
+    let name = kind.last_success();
     text.lines()
-        .find(|line| line.starts_with(LAST_SUCCESS))
+        .find(|line| line.starts_with(name))
         .and_then(|line| line.rsplit(' ').next()?.parse().ok())
 }
 
 /// Writes the textfile next to its final name, then renames it over the old one, so
 /// node-exporter never reads half a file (it only reads `*.prom`).
-pub fn write_textfile(dir: &Path, stream: &str, text: &str) -> std::io::Result<PathBuf> {
-    let path = textfile_path(dir, stream);
+pub fn write_textfile(
+    dir: &Path,
+    kind: Textfile,
+    stream: &str,
+    text: &str,
+) -> std::io::Result<PathBuf> {
+    let path = textfile_path(dir, kind, stream);
     let temp = dir.join(format!(
-        ".timescaledb_sync_{stream}.prom.{}.tmp",
+        ".{}.prom.{}.tmp",
+        kind.stem(stream),
         std::process::id()
     ));
     let written = (|| {
@@ -121,10 +227,20 @@ pub fn write_textfile(dir: &Path, stream: &str, text: &str) -> std::io::Result<P
     written.map(|()| path)
 }
 
-/// PUT to `<base>/metrics/job/timescaledb-sync/stream/<stream>`, replacing that group.
-pub async fn push(base: &reqwest::Url, stream: &str, text: String) -> Result<(), String> {
+/// PUT to `<base>/metrics/job/<job>/stream/<stream>`, replacing that group (the job is
+/// `timescaledb-sync` for runs, `timescaledb-sync-reconcile` for reconciles).
+pub async fn push(
+    base: &reqwest::Url,
+    kind: Textfile,
+    stream: &str,
+    text: String,
+) -> Result<(), String> {
+    let job = match kind {
+        Textfile::Run => "timescaledb-sync",
+        Textfile::Reconcile => "timescaledb-sync-reconcile",
+    };
     let url = format!(
-        "{}/metrics/job/timescaledb-sync/stream/{stream}",
+        "{}/metrics/job/{job}/stream/{stream}",
         base.as_str().trim_end_matches('/')
     );
     let response = reqwest::Client::new()
@@ -172,9 +288,9 @@ mod tests {
                 "{line} missing from\n{text}"
             );
         }
-        write_textfile(dir.path(), "s1", &text).expect("write");
+        write_textfile(dir.path(), Textfile::Run, "s1", &text).expect("write");
         assert_eq!(
-            previous_last_success(dir.path(), "s1"),
+            previous_last_success(dir.path(), Textfile::Run, "s1"),
             Some(1_700_000_100.5)
         );
         let names: Vec<String> = std::fs::read_dir(dir.path())

@@ -5,6 +5,8 @@
 //! pages by keyset on the timestamp: the next page starts at the last timestamp seen and
 //! skips the rows at exactly that timestamp already read, so QuestDB never scans from
 //! the start again and a run of equal timestamps longer than a page still advances.
+//! `reconcile` re-reads one bucket the same way, with an upper bound, and counts rows per
+//! bucket with `SAMPLE BY` (`count.rs`).
 
 use serde::Deserialize;
 use serde::de::DeserializeSeed;
@@ -14,6 +16,8 @@ use crate::error::{Error, Result};
 use crate::page::PageSeed;
 use crate::streams::{Key, Stream};
 use crate::types::{Batch, questdb_timestamp};
+
+mod count;
 
 #[derive(Clone)]
 pub struct QuestDb {
@@ -81,8 +85,9 @@ impl QuestDb {
         })
     }
 
-    /// The SQL of every page of `stream` from `since` (µs since the epoch).
-    pub fn page_sql(stream: &Stream, since: i64) -> String {
+    /// The SQL of every page of `stream` from `since` (µs since the epoch), and before
+    /// `until` when given (`reconcile` re-reading one bucket).
+    pub fn page_sql(stream: &Stream, since: i64, until: Option<i64>) -> String {
         let mut order = stream.timestamp.to_string();
         if let Key::Columns(keys) = &stream.key {
             for key in keys {
@@ -91,21 +96,54 @@ impl QuestDb {
             }
         }
         format!(
-            "SELECT * FROM {} WHERE {} >= '{}' ORDER BY {order}",
+            "SELECT * FROM {} WHERE {} ORDER BY {order}",
             stream.source.from_clause(),
-            stream.timestamp,
-            questdb_timestamp(since),
+            range(stream, since, until),
         )
     }
 
     /// Up to `rows` rows from `cursor`, decoded and checked against the stream.
     pub async fn page(&self, stream: &Stream, cursor: Cursor, rows: usize) -> Result<Batch> {
-        let sql = Self::page_sql(stream, cursor.since);
+        self.page_until(stream, cursor, None, rows).await
+    }
+
+    /// Like [`QuestDb::page`], stopping before `until` (µs) when given.
+    pub async fn page_until(
+        &self,
+        stream: &Stream,
+        cursor: Cursor,
+        until: Option<i64>,
+        rows: usize,
+    ) -> Result<Batch> {
+        let sql = Self::page_sql(stream, cursor.since, until);
         let limit = format!("{},{}", cursor.skip + 1, cursor.skip + rows as u64);
+        let batch = self
+            .exec(&sql, Some(&limit), |body| {
+                PageSeed {
+                    stream,
+                    capacity: rows,
+                }
+                .deserialize(&mut serde_json::Deserializer::from_slice(body))
+                .map_err(|e| e.to_string())
+            })
+            .await?;
+        check_order(&batch, cursor)?;
+        Ok(batch)
+    }
+
+    /// Runs `sql` on `/exec` and decodes the answer; QuestDB's own errors (HTTP 400
+    /// `{error, position}`) and transport failures become [`Error::Source`].
+    pub(crate) async fn exec<T>(
+        &self,
+        sql: &str,
+        limit: Option<&str>,
+        decode: impl FnOnce(&[u8]) -> Result<T, String>,
+    ) -> Result<T> {
         let mut url = self.exec_url.clone();
-        url.query_pairs_mut()
-            .append_pair("query", &sql)
-            .append_pair("limit", &limit);
+        url.query_pairs_mut().append_pair("query", sql);
+        if let Some(limit) = limit {
+            url.query_pairs_mut().append_pair("limit", limit);
+        }
         let mut request = self
             .http
             .get(url)
@@ -134,14 +172,7 @@ impl QuestDb {
                 "HTTP {status} from /exec: {excerpt}"
             )));
         }
-        let batch = PageSeed {
-            stream,
-            capacity: rows,
-        }
-        .deserialize(&mut serde_json::Deserializer::from_slice(&body))
-        .map_err(|e| Error::Source(format!("unusable answer to {sql}: {e}")))?;
-        check_order(&batch, cursor)?;
-        Ok(batch)
+        decode(&body).map_err(|e| Error::Source(format!("unusable answer to {sql}: {e}")))
     }
 
     fn transport(&self, error: reqwest::Error) -> Error {
@@ -158,6 +189,16 @@ impl QuestDb {
             .unwrap_or_default();
         Error::Source(format!("{what} ({}){cause}", self.exec_url))
     }
+}
+
+/// `"<ts>" >= '<since>'[ AND "<ts>" < '<until>']`: only identifiers and our own literals.
+pub(crate) fn range(stream: &Stream, since: i64, until: Option<i64>) -> String {
+    let ts = &stream.timestamp;
+    let mut sql = format!("{ts} >= '{}'", questdb_timestamp(since));
+    if let Some(until) = until {
+        sql.push_str(&format!(" AND {ts} < '{}'", questdb_timestamp(until)));
+    }
+    sql
 }
 
 /// The keyset paging and the watermark rely on the order asked for: refuse a page that is
@@ -186,14 +227,14 @@ mod tests {
     fn the_page_sql_splices_only_identifiers_and_one_timestamp() {
         let mut stream = Stream::tp_capital_signals(10);
         assert_eq!(
-            QuestDb::page_sql(&stream, 1_700_000_000_000_001),
+            QuestDb::page_sql(&stream, 1_700_000_000_000_001, None),
             r#"SELECT * FROM "tp_capital_signals" WHERE "ts" >= '2023-11-14T22:13:20.000001Z' ORDER BY "ts""#
         );
         stream.source = Source::Query("SELECT * FROM x WHERE a = 'b';".into());
         stream.key = Key::Columns(vec![Ident::parse("id").expect("ident")]);
         assert_eq!(
-            QuestDb::page_sql(&stream, 0),
-            r#"SELECT * FROM (SELECT * FROM x WHERE a = 'b') WHERE "ts" >= '1970-01-01T00:00:00.000000Z' ORDER BY "ts", "id""#
+            QuestDb::page_sql(&stream, 0, Some(3_600_000_000)),
+            r#"SELECT * FROM (SELECT * FROM x WHERE a = 'b') WHERE "ts" >= '1970-01-01T00:00:00.000000Z' AND "ts" < '1970-01-01T01:00:00.000000Z' ORDER BY "ts", "id""#
         );
     }
 

@@ -20,7 +20,10 @@ use crate::error::{Error, Result};
 use crate::streams::Stream;
 use crate::types::{Batch, Values};
 
+mod reconcile;
 mod table;
+
+pub use reconcile::{ReconcileState, Retention};
 
 /// The sync's migrations, recorded in their own table so that sharing a database (and
 /// its `_sqlx_migrations`) with another service never confuses either migrator.

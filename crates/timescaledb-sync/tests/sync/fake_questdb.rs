@@ -9,9 +9,11 @@
 //!
 //! It serves rows from in-memory tables the test controls, and really interprets the SQL
 //! the sync emits: `SELECT * FROM "<table>"|(<registered query>) WHERE "<ts>" >=
-//! '<YYYY-MM-DDTHH:MM:SS.ffffffZ>' ORDER BY "<ts>"[, "<column>"]*`. It filters by the
-//! lower bound, orders (stable, so equal timestamps keep insertion order, like a QuestDB
-//! table) and slices by `limit`. Anything else is answered with a 400 *and* recorded in
+//! '<YYYY-MM-DDTHH:MM:SS.ffffffZ>'[ AND "<ts>" < '<same form>'] ORDER BY "<ts>"[,
+//! "<column>"]*`. It filters by the bounds, orders (stable, so equal timestamps keep
+//! insertion order, like a QuestDB table) and slices by `limit`. It also answers
+//! `reconcile`'s counting query (`SELECT "<ts>", count() FROM (...) TIMESTAMP("<ts>")
+//! SAMPLE BY <n><unit> ALIGN TO CALENDAR`, see `count.rs`). Anything else is answered with a 400 *and* recorded in
 //! [`FakeQuestDb::unexpected`], which every test asserts empty: when the sync's SQL drifts
 //! from the strict form, the suite fails loudly instead of passing against a lenient fake.
 
@@ -27,6 +29,8 @@ use axum::{Json, Router, routing::get};
 use chrono::NaiveDateTime;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
+
+mod count;
 
 #[derive(Clone)]
 pub struct Table {
@@ -147,6 +151,32 @@ impl FakeQuestDb {
     }
 }
 
+impl FakeQuestDb {
+    /// The table a source reads, or QuestDB's own 400 for an unknown one (not a drift of
+    /// the sync's SQL).
+    fn table_of(&self, source: &Source, sql: &str) -> Result<Table, Box<Response>> {
+        let state = self.lock();
+        let name = match source {
+            Source::Table(name) => Some(name.clone()),
+            Source::Query(inner) => state.queries.get(inner).cloned(),
+        };
+        name.and_then(|n| state.tables.get(&n).cloned())
+            .ok_or_else(|| {
+                let name = match source {
+                    Source::Table(name) => name.clone(),
+                    Source::Query(inner) => inner.clone(),
+                };
+                let message = format!("table does not exist [table={name}]");
+                Box::new(error(StatusCode::BAD_REQUEST, sql, &message, 14))
+            })
+    }
+
+    fn record_unexpected(&self, sql: &str, why: String) -> Response {
+        self.lock().unexpected.push(why.clone());
+        error(StatusCode::BAD_REQUEST, sql, &why, 0)
+    }
+}
+
 fn micros_of(text: &str) -> Option<i64> {
     let parsed =
         NaiveDateTime::parse_from_str(text.strip_suffix('Z')?, "%Y-%m-%dT%H:%M:%S%.f").ok()?;
@@ -175,6 +205,7 @@ struct Parsed {
     source: Source,
     column: String,
     since: i64,
+    until: Option<i64>,
     order: Vec<String>,
 }
 
@@ -213,6 +244,22 @@ fn parse(sql: &str) -> Result<Parsed, String> {
         .ok_or_else(|| fail("unterminated literal"))?;
     let since =
         strict_literal(literal).ok_or_else(|| fail("timestamp literal not in the strict form"))?;
+    let (until, rest) = match rest.strip_prefix(" AND ") {
+        None => (None, rest),
+        Some(bound) => {
+            let (name, bound) = quoted(bound).ok_or_else(|| fail("unquoted upper bound"))?;
+            if name != column {
+                return Err(fail("the upper bound is on another column"));
+            }
+            let bound = bound.strip_prefix(" < '").ok_or_else(|| fail("no < '"))?;
+            let (literal, rest) = bound
+                .split_once('\'')
+                .ok_or_else(|| fail("unterminated literal"))?;
+            let until = strict_literal(literal)
+                .ok_or_else(|| fail("timestamp literal not in the strict form"))?;
+            (Some(until), rest)
+        }
+    };
     let mut rest = rest
         .strip_prefix(" ORDER BY ")
         .ok_or_else(|| fail("no ORDER BY"))?;
@@ -233,6 +280,7 @@ fn parse(sql: &str) -> Result<Parsed, String> {
         source,
         column: column.to_string(),
         since,
+        until,
         order,
     })
 }
@@ -276,40 +324,20 @@ async fn exec(
     if let Some(delay) = delay {
         tokio::time::sleep(delay).await;
     }
-    let unexpected = |why: String| {
-        fake.lock().unexpected.push(why.clone());
-        error(StatusCode::BAD_REQUEST, &sql, &why, 0)
-    };
+    let unexpected = |why: String| fake.record_unexpected(&sql, why);
     if sql.is_empty() {
         return error(StatusCode::BAD_REQUEST, &sql, "No query text", 0);
+    }
+    if sql.starts_with("SELECT \"") {
+        return count::answer(&fake, &sql);
     }
     let parsed = match parse(&sql) {
         Ok(parsed) => parsed,
         Err(why) => return unexpected(why),
     };
-    let table = {
-        let state = fake.lock();
-        let name = match &parsed.source {
-            Source::Table(name) => Some(name.clone()),
-            Source::Query(inner) => state.queries.get(inner).cloned(),
-        };
-        match name.and_then(|n| state.tables.get(&n).cloned()) {
-            Some(table) => table,
-            None => {
-                let name = match &parsed.source {
-                    Source::Table(name) => name.clone(),
-                    Source::Query(inner) => inner.clone(),
-                };
-                drop(state);
-                // QuestDB's own answer; not a drift of the sync's SQL.
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    &sql,
-                    &format!("table does not exist [table={name}]"),
-                    14,
-                );
-            }
-        }
+    let table = match fake.table_of(&parsed.source, &sql) {
+        Ok(table) => table,
+        Err(response) => return *response,
     };
     let index = |name: &str| table.columns.iter().position(|(n, _)| n == name);
     if index(&parsed.column) != Some(table.ts) {
@@ -324,7 +352,7 @@ async fn exec(
     let mut rows: Vec<&(i64, Vec<Value>)> = table
         .rows
         .iter()
-        .filter(|(ts, _)| *ts >= parsed.since)
+        .filter(|(ts, _)| *ts >= parsed.since && parsed.until.is_none_or(|u| *ts < u))
         .collect();
     rows.sort_by(|a, b| {
         a.0.cmp(&b.0).then_with(|| {

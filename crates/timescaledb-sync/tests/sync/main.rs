@@ -6,5 +6,6 @@ mod failures;
 mod fake_questdb;
 mod helpers;
 mod ops;
+mod reconcile;
 mod runs;
 mod types;

@@ -161,6 +161,7 @@ async fn help_documents_examples_and_exit_codes() {
     let help = String::from_utf8_lossy(&out.stdout);
     for needle in [
         "run",
+        "reconcile",
         "status",
         "check",
         "Examples:",
@@ -186,5 +187,22 @@ async fn help_documents_examples_and_exit_codes() {
         "--pushgateway",
     ] {
         assert!(help.contains(flag), "{flag}");
+    }
+    let out = tokio::process::Command::new(BIN)
+        .args(["reconcile", "--help"])
+        .output()
+        .await
+        .expect("run");
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--since",
+        "[default: 7d]",
+        "--bucket",
+        "[default: 1h]",
+        "--dry-run",
+        "--lock-wait",
+        "--pushgateway",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from\n{help}");
     }
 }

@@ -128,7 +128,7 @@ async fn late_rows_inside_the_overlap_are_copied_older_ones_are_not() {
         iso(T0 + 99 * 1_000_000),
         "never backward"
     );
-    // The documented limit: rows later than the overlap window are not seen.
+    // Rows later than the overlap window are not seen by runs; `reconcile` finds them.
     db.assert_signals("tp_capital_signals", (0..100).chain([1000]))
         .await;
 }
