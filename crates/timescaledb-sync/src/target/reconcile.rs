@@ -1,6 +1,6 @@
 //! The target side of `reconcile`: rows per bucket, the retention a TimescaleDB policy
 //! imposes, idempotent re-copies of a bucket, the stream's lock taken one bucket at a
-//! time, and `sync_reconcile`, where `status` finds the last reconcile.
+//! time, and `sync_reconcile` (migration 0002), where `status` finds the last reconcile.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,19 +13,6 @@ use crate::error::{Error, Result};
 use crate::span::Window;
 use crate::streams::Stream;
 use crate::types::Batch;
-
-/// Created on first use, like the target tables (and only when the sync may create
-/// tables): one row per stream, the last reconcile and the last successful one.
-const RECONCILE_TABLE: &str = "CREATE TABLE IF NOT EXISTS sync_reconcile (
-    stream          TEXT PRIMARY KEY,
-    reconciled_at   TIMESTAMPTZ NOT NULL,
-    status          TEXT NOT NULL,
-    window_from     TIMESTAMPTZ,
-    window_until    TIMESTAMPTZ,
-    missing_rows    BIGINT NOT NULL DEFAULT 0,
-    last_success_at TIMESTAMPTZ,
-    error           TEXT
-)";
 
 /// How far back the target keeps rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,8 +163,8 @@ impl Session<'_> {
         .map_err(Error::target)
     }
 
-    /// Notes a finished reconcile; `false` when `sync_reconcile` is missing and may not
-    /// be created (`TIMESCALEDB_SYNC_RUN_MIGRATIONS=false`).
+    /// Notes a finished reconcile; `false` when `sync_reconcile` is missing (the sync's
+    /// migrations were not applied: `TIMESCALEDB_SYNC_RUN_MIGRATIONS=false`).
     pub async fn record_reconcile(
         &mut self,
         stream: &Stream,
@@ -188,13 +175,7 @@ impl Session<'_> {
         error: Option<&str>,
     ) -> Result<bool> {
         if !self.exists("sync_reconcile").await? {
-            if !self.settings.run_migrations {
-                return Ok(false);
-            }
-            sqlx::query(RECONCILE_TABLE)
-                .execute(&mut self.conn)
-                .await
-                .map_err(Error::target)?;
+            return Ok(false);
         }
         let bound = |micros: Option<i64>| micros.and_then(DateTime::from_timestamp_micros);
         sqlx::query(

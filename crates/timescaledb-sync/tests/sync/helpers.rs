@@ -14,13 +14,6 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_timescaledb-sync");
 /// 2025-01-01T00:00:00Z in µs.
 pub const T0: i64 = 1_735_689_600_000_000;
 
-/// The PostgreSQL server of this test run. A test never skips: without it, it fails.
-pub fn postgres_url() -> String {
-    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| {
-        panic!("TEST_DATABASE_URL is not set: run scripts/test.sh, which starts a throwaway PostgreSQL, or set TEST_DATABASE_URL to a PostgreSQL server the tests may create schemas in")
-    })
-}
-
 /// A fresh schema; `url` makes every connection use it (and so keys the sync's lock).
 pub struct TestDb {
     pub url: String,
@@ -30,22 +23,12 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn new() -> Self {
-        let base = postgres_url();
-        let schema = format!("sync_{}", uuid::Uuid::new_v4().simple());
-        let admin = PgPool::connect(&base)
-            .await
-            .expect("connect to TEST_DATABASE_URL: run scripts/test.sh, which starts a throwaway PostgreSQL, or set TEST_DATABASE_URL to a running server");
-        sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .execute(&admin)
-            .await
-            .expect("create schema");
-        admin.close().await;
-        let separator = if base.contains('?') { '&' } else { '?' };
-        // The binary's connections carry the schema as application_name, so a test can
-        // find them among those of tests running beside it.
-        let url =
-            format!("{base}{separator}application_name={schema}&options[search_path]={schema}");
-        let pool = PgPool::connect(&format!("{base}{separator}options[search_path]={schema}"))
+        let fresh = shared_db::testing::fresh_schema("sync").await;
+        let schema = fresh.name;
+        // The binary's connections also carry the schema as application_name, so a test
+        // can find them among those of tests running beside it.
+        let url = format!("{}&application_name={schema}", fresh.url);
+        let pool = PgPool::connect(&fresh.url)
             .await
             .expect("connect to the test schema");
         Self { url, pool, schema }

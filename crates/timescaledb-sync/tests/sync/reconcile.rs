@@ -354,9 +354,10 @@ async fn a_dry_run_reports_what_is_missing_and_writes_nothing() {
         [Some(1), Some(0)]
     );
     db.assert_signals("tp_capital_signals", copied(&[])).await;
-    assert!(
-        !db.exists("sync_reconcile").await,
-        "not even the state table"
+    assert_eq!(
+        db.count("sync_reconcile").await,
+        0,
+        "a dry run is not recorded as a reconcile"
     );
     let line = sync.run(&["reconcile"]).await.summary().clone();
     assert_eq!(line["rows_copied"], 1);
