@@ -60,6 +60,11 @@ pub async fn spawn(backend: Backend) -> TestApp {
 /// A second instance of the service on `app`'s database, as a deployment of several
 /// instances sharing one PostgreSQL runs.
 pub async fn spawn_sharing(app: &TestApp) -> TestClient {
+    TestClient::serve(router(state_sharing(app).await)).await
+}
+
+/// The state of another instance on `app`'s database, to call its layers directly.
+pub async fn state_sharing(app: &TestApp) -> AppState {
     let dir = tempfile::tempdir().expect("tempdir");
     let env = Env::from_pairs(
         dir.path(),
@@ -69,8 +74,7 @@ pub async fn spawn_sharing(app: &TestApp) -> TestClient {
         ],
     );
     let config = Config::from_env(&env, false).expect("valid test config");
-    let state = AppState::build(&config).await.expect("state");
-    TestClient::serve(router(state)).await
+    AppState::build(&config).await.expect("state")
 }
 
 /// Starts the app with extra env settings (rate limits, auth, ...).
