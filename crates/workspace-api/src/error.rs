@@ -17,6 +17,8 @@ pub enum Error {
     CategoryInUse { name: String, count: i64 },
     #[error("The item has changed since it was read: If-Match does not match its current ETag")]
     Stale,
+    #[error("The item is being changed by other writers; please retry")]
+    Contended,
     #[error(transparent)]
     Api(#[from] ApiError),
     #[error("database error: {0}")]
@@ -38,6 +40,7 @@ impl From<Error> for ApiError {
                 ApiError::new(axum::http::StatusCode::CONFLICT, "CATEGORY_IN_USE", message)
             }
             Error::Stale => ApiError::precondition_failed(message),
+            Error::Contended => ApiError::unavailable(message),
             Error::Api(api) => api,
             Error::Database(e) if shared::db::is_unavailable(&e) => {
                 ApiError::unavailable("The database is unavailable, please retry shortly")

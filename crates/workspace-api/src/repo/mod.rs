@@ -1,6 +1,7 @@
 //! The repository layer: the only place with SQL, and nothing but SQL. Reads run on the
-//! pool; writes run inside a [`WriteTx`], whose rules (category checks, If-Match, audit
-//! rows) the service layer decides. Every statement is written once ([`queries`]), for
+//! pool; item writes are single guarded statements ([`Store::write_item`]) and category
+//! writes run inside a [`WriteTx`]; the rules of both (category checks, If-Match, audit
+//! rows) are the service layer's. Every statement is written once ([`queries`]), for
 //! whichever engine the URL picked; `pg` and `sqlite` hold only what differs.
 
 #[macro_use]
@@ -135,6 +136,42 @@ impl Store {
         ))
     }
 
+    /// Applies `write` with its audit row and the change mark, all or nothing, in one
+    /// statement on PostgreSQL (no transaction to open, no lock held across round trips),
+    /// if what it assumed still holds: the version that was read, the category that was
+    /// active. Answers whether it did; when it did not, nothing was written and the caller
+    /// decides again on fresh reads.
+    pub async fn write_item(&self, write: ItemWrite<'_>, audit: &AuditEntry) -> sqlx::Result<bool> {
+        let (pick, item, moves): (fn(&Records) -> &'static str, _, _) = match write {
+            ItemWrite::Insert(item) => (|r| r.guarded_insert_item, item, false),
+            ItemWrite::Update { next, moves } => (|r| r.guarded_update_item, next, moves),
+            ItemWrite::Delete(item) => (|r| r.guarded_delete_item, item, false),
+        };
+        match &self.backend {
+            Backend::Pg(pool) => {
+                Queries::record_if(pool, pick(&Postgres::RECORDS), audit, item, moves).await
+            }
+            Backend::Sqlite { writer, .. } => {
+                Queries::record_if(writer, pick(&Sqlite::RECORDS), audit, item, moves).await
+            }
+        }
+    }
+
+    /// The category, as it stands.
+    pub async fn category(&self, name: &str) -> sqlx::Result<Option<Category>> {
+        on_pool!(self, "categories.get", |pool| Queries::category(
+            pool,
+            category_by_name!(),
+            name
+        ))
+    }
+
+    pub async fn active_category_names(&self) -> sqlx::Result<Vec<String>> {
+        on_pool!(self, "categories.active", |pool| {
+            Queries::active_category_names(pool)
+        })
+    }
+
     /// Opens a write.
     pub async fn write(&self) -> sqlx::Result<WriteTx> {
         Ok(WriteTx(match &self.backend {
@@ -151,23 +188,29 @@ enum TxBackend {
     Sqlite(Transaction<'static, Sqlite>),
 }
 
-/// One write transaction, from [`Store::write`]. Its writes that matter to readers go
-/// through [`WriteTx::record_item`] and [`WriteTx::record`], which write an audit row and
-/// the change mark list caches validate against in the same statement as the change; and
-/// [`WriteTx::commit`] takes the [`Recorded`] only they return. So no write commits
-/// without its audit row and its cache invalidation, and a `WriteTx` dropped without
-/// commit rolls back all three.
+/// One write transaction, from [`Store::write`], for the writes that lock what they read
+/// (category changes, which move items along). Its writes that matter to readers go
+/// through [`WriteTx::record_item_update`] and [`WriteTx::record`], which write an audit
+/// row and the change mark list caches validate against in the same statement as the
+/// change; and [`WriteTx::commit`] takes the [`Recorded`] only they return. So no write
+/// commits without its audit row and its cache invalidation, and a `WriteTx` dropped
+/// without commit rolls back all three. Item writes on their own use
+/// [`Store::write_item`], whose one statement carries all three.
 pub struct WriteTx(TxBackend);
 
 /// Proof that a transaction wrote an audit row and the change mark.
 #[must_use = "a write commits with the Recorded of its audit row"]
 pub struct Recorded(());
 
-/// An item change, written with its audit row.
+/// An item write the service decided on, and what the decision assumed.
 #[derive(Clone, Copy)]
-pub enum ItemChange<'a> {
+pub enum ItemWrite<'a> {
+    /// A new item, in a category that was active.
     Insert(&'a Item),
-    Update(&'a Item),
+    /// The version after the one that was read; `moves` when its category is new to it
+    /// (and was active).
+    Update { next: &'a Item, moves: bool },
+    /// The item as read.
     Delete(&'a Item),
 }
 
@@ -208,12 +251,6 @@ impl WriteTx {
         on_tx!(self, |c, D| Queries::category(c, D::CATEGORY_LOCKED, name))
     }
 
-    /// The category an item is filed under: locked against change or deletion, but not
-    /// against other writers filing items under it too.
-    pub async fn filing_category(&mut self, name: &str) -> sqlx::Result<Option<Category>> {
-        on_tx!(self, |c, D| Queries::category(c, D::CATEGORY_SHARED, name))
-    }
-
     pub async fn active_category_names(&mut self) -> sqlx::Result<Vec<String>> {
         on_tx!(self, |c| Queries::active_category_names(c))
     }
@@ -243,25 +280,16 @@ impl WriteTx {
         on_tx!(self, |c| Queries::items_in_category(c, name))
     }
 
-    /// The item, locked for the rest of the transaction.
-    pub async fn item(&mut self, id: ItemId) -> sqlx::Result<Option<Item>> {
-        on_tx!(self, |c, D| Queries::item(c, D::ITEM_LOCKED, id))
-    }
-
-    /// Writes `change` and its audit row, with the change mark, as one statement.
-    pub async fn record_item(
+    /// Writes a new version of an item this transaction has locked, its audit row and the
+    /// change mark, as one statement.
+    pub async fn record_item_update(
         &mut self,
-        change: ItemChange<'_>,
+        item: &Item,
         audit: &AuditEntry,
     ) -> sqlx::Result<Recorded> {
-        let (pick, item): (fn(&Records) -> &'static str, _) = match change {
-            ItemChange::Insert(item) => (|r| r.insert_item, item),
-            ItemChange::Update(item) => (|r| r.update_item, item),
-            ItemChange::Delete(item) => (|r| r.delete_item, item),
-        };
         on_tx!(self, |c, D| Queries::record(
             c,
-            pick(&D::RECORDS),
+            D::RECORDS.update_item,
             audit,
             Some(item)
         ))?;

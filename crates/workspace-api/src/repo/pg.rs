@@ -21,22 +21,39 @@ macro_rules! as_ctes {
     };
 }
 
+/// A guarded change, then the audit row and the mark only if it changed a row: one
+/// statement, so one round trip that commits on its own.
+macro_rules! guarded {
+    ($mark:expr, $change:expr) => {
+        concat!(
+            "WITH c AS (",
+            $change,
+            " RETURNING 1), a AS (",
+            audit_select!(),
+            " FROM c), m AS (",
+            $mark,
+            " AND EXISTS (SELECT 1 FROM c)) SELECT COUNT(*) AS n FROM c"
+        )
+    };
+}
+
 impl Dialect for Postgres {
     const BEGIN_WRITE: &'static str = "BEGIN";
     // Each connection bumps its own of the 64 counters (migration 0002): writers never
     // queue on one row, and a reader's sum still moves with every commit.
     const RECORDS: Records = records!(
         as_ctes,
-        "UPDATE workspace_changes SET version = version + 1 WHERE id = pg_backend_pid() % 64"
+        guarded,
+        "UPDATE workspace_changes SET version = version + 1 WHERE id = pg_backend_pid() % 64",
+        " FOR SHARE"
     );
+    const GUARDED_NEEDS_TRANSACTION: bool = false;
     const ITEM_FILTER: &'static str = "WHERE (CAST($1 AS TEXT) IS NULL OR category = $1) \
          AND (CAST($2 AS TEXT) IS NULL OR status = $2) \
          AND (CAST($3 AS TEXT) IS NULL OR priority = $3) \
          AND (CAST($4 AS TEXT) IS NULL OR title ILIKE $4 ESCAPE '\\' OR description ILIKE $4 ESCAPE '\\' \
               OR EXISTS (SELECT 1 FROM unnest(tags) AS tag WHERE tag ILIKE $4 ESCAPE '\\'))";
-    const ITEM_LOCKED: &'static str = concat!(item_by_id!(), " FOR UPDATE");
     const CATEGORY_LOCKED: &'static str = concat!(category_by_name!(), " FOR UPDATE");
-    const CATEGORY_SHARED: &'static str = concat!(category_by_name!(), " FOR SHARE");
     const ITEMS_IN_CATEGORY_LOCKED: &'static str = concat!(items_in_category!(), " FOR UPDATE");
 
     type Uuid = Uuid;

@@ -25,16 +25,14 @@ pub(super) trait Dialect: Database {
     const BEGIN_WRITE: &'static str;
     /// Audit rows, with or without an item change, written with the change mark.
     const RECORDS: Records;
+    /// Whether a guarded write (several statements on SQLite) needs a transaction to be
+    /// atomic; on PostgreSQL it is a single statement.
+    const GUARDED_NEEDS_TRANSACTION: bool;
     /// `WHERE` of the item list and its count: `$1` category, `$2` status, `$3` priority,
     /// `$4` search pattern.
     const ITEM_FILTER: &'static str;
-    /// An item by id and creation window (`$1`–`$3`), locked for the transaction.
-    const ITEM_LOCKED: &'static str;
     /// A category by name, locked against any concurrent change.
     const CATEGORY_LOCKED: &'static str;
-    /// A category by name, locked against change and deletion but not against other
-    /// writers filing items under it.
-    const CATEGORY_SHARED: &'static str;
     /// The items of a category (`$1`), locked.
     const ITEMS_IN_CATEGORY_LOCKED: &'static str;
 
@@ -295,14 +293,46 @@ where
             .map(|_| ())
     }
 
-    /// One of the dialect's [`Records`]: the audit row, the item (bound even where the
-    /// statement reads only its key) and the change mark.
+    /// One of the dialect's unguarded [`Records`], inside a transaction.
     pub async fn record<'c>(
         e: impl Executor<'c, Database = DB>,
         sql: &'static str,
         a: &AuditEntry,
         item: Option<&Item>,
     ) -> sqlx::Result<()> {
+        Self::record_query(sql, a, item.map(|i| (i, false)))
+            .execute(e)
+            .await
+            .map(|_| ())
+    }
+
+    /// One of the dialect's guarded [`Records`]: whether it wrote anything.
+    pub async fn record_if(
+        pool: &Pool<DB>,
+        sql: &'static str,
+        a: &AuditEntry,
+        item: &Item,
+        moves: bool,
+    ) -> sqlx::Result<bool> {
+        let query = Self::record_query(sql, a, Some((item, moves)));
+        let n: i64 = if DB::GUARDED_NEEDS_TRANSACTION {
+            let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
+            let n = query.fetch_one(&mut *tx).await?.try_get("n")?;
+            tx.commit().await?;
+            n
+        } else {
+            query.fetch_one(pool).await?.try_get("n")?
+        };
+        Ok(n > 0)
+    }
+
+    /// Binds an audit row, then the item (even where the statement reads only its key) and
+    /// whether it moves to another category.
+    fn record_query<'q>(
+        sql: &'static str,
+        a: &'q AuditEntry,
+        item: Option<(&'q Item, bool)>,
+    ) -> sqlx::query::Query<'q, DB, DB::Arguments> {
         let query = sqlx::query(sql)
             .bind(DB::uuid(a.id))
             .bind(a.entity_type.as_str())
@@ -316,8 +346,8 @@ where
             .bind(a.user_agent.as_deref())
             .bind(a.request_id.as_deref())
             .bind(DB::time(a.changed_at));
-        let Some(i) = item else {
-            return query.execute(e).await.map(|_| ());
+        let Some((i, moves)) = item else {
+            return query;
         };
         let metadata = Value::Object(i.metadata.clone());
         query
@@ -334,9 +364,7 @@ where
             .bind(DB::time(i.updated_at))
             .bind(i.created_by.as_deref())
             .bind(i.updated_by.as_deref())
-            .execute(e)
-            .await
-            .map(|_| ())
+            .bind(moves)
     }
 
     /// A text column that must parse as a domain value.

@@ -38,24 +38,14 @@ macro_rules! items_in_category {
     };
 }
 
-// What a write records. The audit row binds `$1`..`$12` and the item `$13`..`$25` (all
-// thirteen even where a statement needs only its key), so that one function binds every
-// combination.
+// What a write records. The audit row binds `$1`..`$12`, the item `$13`..`$25` (all
+// thirteen even where a statement needs only its key) and `$26` whether the item moves to
+// another category, so that one function binds every combination.
 
 macro_rules! insert_audit {
     () => {
         "INSERT INTO workspace_audit_log (id, entity_type, entity_id, action, old_values, new_values, changed_fields, \
          actor, ip_address, user_agent, request_id, changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-    };
-}
-
-macro_rules! insert_item {
-    () => {
-        concat!(
-            "INSERT INTO workspace_items (",
-            item_columns!(),
-            ") VALUES ($13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
-        )
     };
 }
 
@@ -74,22 +64,71 @@ macro_rules! delete_item {
     };
 }
 
-/// The statements that write an audit row, alone or with an item change, and the change
-/// mark, all at once: `$together!` is the dialect's way of running statements as one.
+/// An audit row from `$1`..`$12` as a SELECT, so that a dialect can make it conditional.
+macro_rules! audit_select {
+    () => {
+        "INSERT INTO workspace_audit_log (id, entity_type, entity_id, action, old_values, new_values, changed_fields, \
+         actor, ip_address, user_agent, request_id, changed_at) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12"
+    };
+}
+
+/// The item change of a guarded write, which changes nothing unless what the service
+/// decided on still holds: the category it found active (`$16`, on create, or on an
+/// update when `$26` says the item moves) and the version it read (`$21` is the next one
+/// on update, the current one on delete). `$lock` locks the category row read.
+macro_rules! guarded_insert_item {
+    ($lock:expr) => {
+        concat!(
+            "INSERT INTO workspace_items (",
+            item_columns!(),
+            ") SELECT $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25 \
+             WHERE EXISTS (SELECT 1 FROM workspace_categories WHERE name = $16 AND is_active",
+            $lock,
+            ")"
+        )
+    };
+}
+
+macro_rules! guarded_update_item {
+    ($lock:expr) => {
+        concat!(
+            update_item!(),
+            " AND version = $21 - 1 AND (NOT $26 OR EXISTS \
+             (SELECT 1 FROM workspace_categories WHERE name = $16 AND is_active",
+            $lock,
+            "))"
+        )
+    };
+}
+
+macro_rules! guarded_delete_item {
+    () => {
+        concat!(delete_item!(), " AND version = $21")
+    };
+}
+
+/// The statements that write an audit row and the change mark with the change they
+/// record, all at once. `$together!` is the dialect's way of running statements as one;
+/// `$guarded!` runs a guarded item change, then the audit row and the mark only if it
+/// changed a row, and answers how many it changed (`n`).
 pub(super) struct Records {
+    /// The audit row of a change made by earlier statements of the transaction.
     pub audit: &'static str,
-    pub insert_item: &'static str,
+    /// An item update (in a transaction holding the item's lock).
     pub update_item: &'static str,
-    pub delete_item: &'static str,
+    pub guarded_insert_item: &'static str,
+    pub guarded_update_item: &'static str,
+    pub guarded_delete_item: &'static str,
 }
 
 macro_rules! records {
-    ($together:ident, $mark:expr) => {
+    ($together:ident, $guarded:ident, $mark:expr, $lock:expr) => {
         $crate::repo::sql::Records {
             audit: $together!($mark, insert_audit!()),
-            insert_item: $together!($mark, insert_audit!(), insert_item!()),
             update_item: $together!($mark, insert_audit!(), update_item!()),
-            delete_item: $together!($mark, insert_audit!(), delete_item!()),
+            guarded_insert_item: $guarded!($mark, guarded_insert_item!($lock)),
+            guarded_update_item: $guarded!($mark, guarded_update_item!($lock)),
+            guarded_delete_item: $guarded!($mark, guarded_delete_item!()),
         }
     };
 }

@@ -22,20 +22,36 @@ macro_rules! in_turn {
     };
 }
 
+/// A guarded change, then the audit row and the mark only if it changed a row (`changes()`
+/// counts the rows of the statement before).
+macro_rules! guarded {
+    ($mark:expr, $change:expr) => {
+        concat!(
+            $change,
+            "; ",
+            audit_select!(),
+            " WHERE changes() > 0; ",
+            $mark,
+            " AND changes() > 0; SELECT changes() AS n"
+        )
+    };
+}
+
 impl Dialect for Sqlite {
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
     // One writer at a time: one counter is enough.
     const RECORDS: Records = records!(
         in_turn,
-        "UPDATE workspace_changes SET version = version + 1 WHERE id = 1"
+        guarded,
+        "UPDATE workspace_changes SET version = version + 1 WHERE id = 1",
+        ""
     );
+    const GUARDED_NEEDS_TRANSACTION: bool = true;
     const ITEM_FILTER: &'static str = "WHERE ($1 IS NULL OR category = $1) AND ($2 IS NULL OR status = $2) \
          AND ($3 IS NULL OR priority = $3) \
          AND ($4 IS NULL OR title LIKE $4 ESCAPE '\\' OR description LIKE $4 ESCAPE '\\' \
               OR EXISTS (SELECT 1 FROM json_each(workspace_items.tags) WHERE json_each.value LIKE $4 ESCAPE '\\'))";
-    const ITEM_LOCKED: &'static str = item_by_id!();
     const CATEGORY_LOCKED: &'static str = category_by_name!();
-    const CATEGORY_SHARED: &'static str = category_by_name!();
     const ITEMS_IN_CATEGORY_LOCKED: &'static str = items_in_category!();
 
     type Uuid = String;

@@ -1,6 +1,6 @@
 //! Category writes: create, update (a rename moves the category's items along), delete.
 
-use super::items::save_item_change;
+use super::items::{item_audit, next_version};
 use super::{Workspace, image, now};
 use crate::domain::audit::{AuditEntry, EntityType, RequestMeta};
 use crate::domain::category::{Category, CategoryChange, CategoryPatch, NewCategory};
@@ -87,8 +87,10 @@ impl Workspace {
                 for item in tx.items_in_category(&current.name).await? {
                     let mut moved = item.clone();
                     moved.category = next.name.clone();
+                    let moved = next_version(&item, moved, meta, at);
+                    let audit = item_audit(Some(&item), Some(&moved), meta, at);
                     // The category's own audit row below is the one the commit needs.
-                    let _moved = save_item_change(tx, &item, moved, meta, at).await?;
+                    let _moved = tx.record_item_update(&moved, &audit).await?;
                 }
             }
             let recorded = tx

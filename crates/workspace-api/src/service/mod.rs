@@ -15,7 +15,7 @@ use shared::db::Db;
 use crate::cache::ListCache;
 use crate::domain::audit::{AuditEntry, AuditFilter, EntityType};
 use crate::domain::category::Category;
-use crate::domain::item::{Item, ItemKey};
+use crate::domain::item::{Item, ItemId, ItemKey};
 use crate::domain::query::{ItemQuery, ItemStats};
 use crate::error::{Error, Result};
 use crate::repo::{Recorded, Store, WriteTx};
@@ -24,6 +24,8 @@ use crate::repo::{Recorded, Store, WriteTx};
 pub struct Workspace {
     store: Store,
     list_cache: ListCache,
+    item_locks: ItemLocks,
+    active_categories: SeenActive,
 }
 
 impl Workspace {
@@ -31,6 +33,8 @@ impl Workspace {
         Self {
             store,
             list_cache: ListCache::default(),
+            item_locks: ItemLocks::default(),
+            active_categories: SeenActive::default(),
         }
     }
 
@@ -105,15 +109,87 @@ impl Workspace {
         operation: &'static str,
         work: impl AsyncFnOnce(&mut WriteTx) -> Result<(T, Recorded)>,
     ) -> Result<T> {
-        self.store
-            .db()
-            .timed(operation, async {
-                let mut tx = self.store.write().await?;
-                let (out, recorded) = work(&mut tx).await?;
-                tx.commit(recorded).await?;
-                Ok(out)
-            })
-            .await
+        self.timed(operation, async {
+            let mut tx = self.store.write().await?;
+            let (out, recorded) = work(&mut tx).await?;
+            tx.commit(recorded).await?;
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn timed<T>(
+        &self,
+        operation: &'static str,
+        work: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        self.store.db().timed(operation, work).await
+    }
+}
+
+/// The categories this instance last found active: a hint that spares item writes a
+/// read, never a reason to refuse one.
+#[derive(Default)]
+struct SeenActive(std::sync::Mutex<std::collections::HashSet<String>>);
+
+impl SeenActive {
+    fn seen(&self, name: &str) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(name)
+    }
+
+    /// Only names the database had as active categories are kept, so the set stays as
+    /// small as the category table.
+    fn remember(&self, name: &str, active: bool) {
+        let mut names = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if active {
+            names.insert(name.to_string());
+        } else {
+            names.remove(name);
+        }
+    }
+}
+
+/// Turns for writes to one item, so that this instance's writers of an item wait here,
+/// holding no database connection, instead of overtaking each other's decisions. Striped:
+/// a fixed number of locks, an item's being chosen by its id. Each also keeps the item as
+/// the last turn wrote it, so that the next writer need not read it back: unless another
+/// instance wrote since, which the write's guard catches.
+struct ItemLocks([tokio::sync::Mutex<Option<Item>>; 64]);
+
+impl Default for ItemLocks {
+    fn default() -> Self {
+        Self(std::array::from_fn(|_| tokio::sync::Mutex::new(None)))
+    }
+}
+
+impl ItemLocks {
+    async fn turn(&self, id: ItemId) -> Turn<'_> {
+        // The low bits of a UUIDv7 are random.
+        let stripe = (id.uuid().as_u128() % self.0.len() as u128) as usize;
+        Turn {
+            id,
+            last: self.0[stripe].lock().await,
+        }
+    }
+}
+
+/// The turn of one write to item `id`.
+struct Turn<'a> {
+    id: ItemId,
+    last: tokio::sync::MutexGuard<'a, Option<Item>>,
+}
+
+impl Turn<'_> {
+    /// The item as the last turn left it, if that turn wrote this item.
+    fn take_last(&mut self) -> Option<Item> {
+        self.last.take_if(|item| item.id == self.id)
+    }
+
+    fn keep(&mut self, item: Option<Item>) {
+        *self.last = item;
     }
 }
 
@@ -125,15 +201,4 @@ fn now() -> DateTime<Utc> {
 /// The JSON image of an entity in an audit row.
 fn image<T: Serialize>(value: &T) -> Option<Value> {
     serde_json::to_value(value).ok()
-}
-
-/// Items may only be filed under an active category.
-async fn require_active_category(tx: &mut WriteTx, name: &str) -> Result<()> {
-    match tx.filing_category(name).await? {
-        Some(c) if c.is_active => Ok(()),
-        _ => Err(Error::InvalidCategory {
-            name: name.to_string(),
-            valid: tx.active_category_names().await?,
-        }),
-    }
 }

@@ -41,6 +41,13 @@ pub async fn spawn(backend: Backend) -> TestApp {
 /// A second instance of the service on `app`'s database, as a deployment of several
 /// instances sharing one PostgreSQL runs.
 pub async fn spawn_sharing(app: &TestApp) -> TestClient {
+    let state = state_sharing(app).await;
+    let options = state.core.serve_options();
+    TestClient::serve(router(state), options).await
+}
+
+/// The state of another instance on `app`'s database, to call its layers directly.
+pub async fn state_sharing(app: &TestApp) -> AppState {
     let dir = tempfile::tempdir().expect("tempdir");
     let env = Env::from_pairs(
         dir.path(),
@@ -50,9 +57,7 @@ pub async fn spawn_sharing(app: &TestApp) -> TestClient {
         ],
     );
     let config = Config::from_env(&env, false).expect("valid test config");
-    let state = AppState::build(&config).await.expect("state");
-    let options = state.core.serve_options();
-    TestClient::serve(router(state), options).await
+    AppState::build(&config).await.expect("state")
 }
 
 /// Starts the app with extra env settings (rate limits, auth, ...).

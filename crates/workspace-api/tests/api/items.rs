@@ -426,6 +426,33 @@ async fn another_instance_write_invalidates_the_list(app: TestApp) {
         app.get("/api/items").await.body["data"][0]["title"],
         "moved on"
     );
+    // Each instance writes on top of what the other wrote, If-Match included.
+    let path = format!("/api/items/{id}");
+    let mine = app
+        .json(Method::PUT, &path, json!({"status": "review"}))
+        .await;
+    assert_eq!(mine.header("etag"), Some("\"v3\""));
+    other
+        .json(Method::PUT, &path, json!({"priority": "high"}))
+        .await;
+    let on_top = app
+        .send(
+            app.request(Method::PUT, &path)
+                .header("if-match", "\"v4\"")
+                .json(&json!({"title": "third"})),
+        )
+        .await;
+    assert_eq!(on_top.status, StatusCode::OK, "{}", on_top.text);
+    assert_eq!(on_top.header("etag"), Some("\"v5\""));
+    let data = &on_top.body["data"];
+    assert_eq!(
+        (&data["status"], &data["priority"], &data["title"]),
+        (&json!("review"), &json!("high"), &json!("third"))
+    );
+    other.delete(&path).await;
+    app.json(Method::PUT, &path, json!({"title": "gone"}))
+        .await
+        .envelope(404, "NOT_FOUND");
 }
 
 /// Writers racing on one item and on the table: every update applies to the version

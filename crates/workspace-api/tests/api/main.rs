@@ -3,6 +3,7 @@
 
 mod audit;
 mod categories;
+mod guards;
 mod helpers;
 mod hostile;
 mod infrastructure;
