@@ -78,9 +78,20 @@ impl Workspace {
                 };
                 let rules = (&patch, if_match.as_ref(), meta);
                 match self.decide_update(key, current, rules, attempt == 0).await {
+                    // Nothing changes: no write, no audit row, the same ETag, so other
+                    // clients' If-Match still holds. Decided on what the database holds.
+                    Ok(Update { next: None, .. }) if from_memory => {}
                     Ok(Update {
                         current,
-                        next,
+                        next: None,
+                        ..
+                    }) => {
+                        turn.keep(Some(current.clone()));
+                        return Ok(current);
+                    }
+                    Ok(Update {
+                        current,
+                        next: Some(next),
                         moves,
                     }) => {
                         let audit = item_audit(Some(&current), Some(&next), meta, next.updated_at);
@@ -101,8 +112,8 @@ impl Workspace {
     }
 
     /// The rules of an update of `current`: the new version and whether it moves to
-    /// another (active) category, or why it may not happen. `known` as for
-    /// [`Self::require_active_category`].
+    /// another (active) category, that nothing changes, or why it may not happen.
+    /// `known` as for [`Self::require_active_category`].
     async fn decide_update(
         &self,
         key: &ItemKey,
@@ -126,7 +137,7 @@ impl Workspace {
         let moves = moves.is_some();
         let mut next = current.clone();
         patch.clone().apply_to(&mut next);
-        let next = next_version(&current, next, meta, now());
+        let next = (next != current).then(|| next_version(&current, next, meta, now()));
         Ok(Update {
             current,
             next,
@@ -196,10 +207,11 @@ impl Workspace {
     }
 }
 
-/// An update the rules allow: from `current` to `next`, into another category if `moves`.
+/// An update the rules allow: from `current` to `next`, into another category if `moves`;
+/// no `next` when the patch changes nothing.
 struct Update {
     current: Item,
-    next: Item,
+    next: Option<Item>,
     moves: bool,
 }
 

@@ -10,3 +10,4 @@ mod infrastructure;
 mod items;
 mod original;
 mod outage;
+mod unchanged;
