@@ -82,18 +82,23 @@ bench "fake Firecrawl directly" "http://127.0.0.1:$FAKE_PORT/v1/scrape"
 DIRECT_P50=$P50
 DIRECT_P99=$P99
 
-# Sample the proxy's RSS while it is under load; keep the peak.
+# sample_peak PID: samples PID's RSS in the background until killed, keeping the peak
+# (in KiB) in $PEAK_FILE; the sampler's pid is left in SAMPLER.
 PEAK_FILE="$WORK/peak"
-echo 0 >"$PEAK_FILE"
-(
-  peak=0
-  while kill -0 "$PROXY_PID" 2>/dev/null; do
-    now=$(awk '/VmRSS/ {print $2}' "/proc/$PROXY_PID/status" 2>/dev/null || echo 0)
-    if [ "${now:-0}" -gt "$peak" ]; then peak=$now; echo "$peak" >"$PEAK_FILE"; fi
-    sleep 0.2
-  done
-) &
-SAMPLER=$!
+sample_peak() {
+  local pid=$1
+  echo 0 >"$PEAK_FILE"
+  (
+    peak=0
+    while kill -0 "$pid" 2>/dev/null; do
+      now=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+      if [ "${now:-0}" -gt "$peak" ]; then peak=$now; echo "$peak" >"$PEAK_FILE"; fi
+      sleep 0.05
+    done
+  ) &
+  SAMPLER=$!
+}
+sample_peak "$PROXY_PID"
 bench "through firecrawl-proxy" "http://127.0.0.1:$PROXY_PORT/api/v1/scrape"
 kill "$SAMPLER" 2>/dev/null || true
 PROXY_P50=$P50
@@ -148,16 +153,7 @@ large_answers() {
   wait_ready "http://127.0.0.1:$port/ready" >/dev/null || { cat "$WORK/proxy-big.log"; exit 1; }
   local idle
   idle=$(rss_mib "$pid")
-  echo 0 >"$PEAK_FILE"
-  (
-    peak=0
-    while kill -0 "$pid" 2>/dev/null; do
-      now=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
-      if [ "${now:-0}" -gt "$peak" ]; then peak=$now; echo "$peak" >"$PEAK_FILE"; fi
-      sleep 0.05
-    done
-  ) &
-  local sampler=$!
+  sample_peak "$pid"
   for i in $(seq 1 8); do
     curl -s -o /dev/null -w '%{http_code} %{size_download}\n' -X POST \
       -H 'content-type: application/json' -d '{"url":"https://example.com"}' \
@@ -166,7 +162,7 @@ large_answers() {
   done
   wait "${clients[@]}"
   sleep 2
-  kill "$sampler" 2>/dev/null || true
+  kill "$SAMPLER" 2>/dev/null || true
   printf '%-44s idle %5s MiB, peak %6s MiB, 2 s after %6s MiB   (%s)\n' "$label" "$idle" \
     "$(awk '{printf "%.1f", $1/1024}' "$PEAK_FILE")" "$(rss_mib "$pid")" \
     "$(cat "$WORK"/big-*.status | sort | uniq -c | awk '{printf "%s x HTTP %s, %.1f MiB", $1, $2, $3/1048576}')"

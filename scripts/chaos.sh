@@ -87,37 +87,37 @@ rows_present() {
   curl -fs "http://127.0.0.1:$PORT/api/items?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])'
 }
 
-echo
-echo "== PostgreSQL stopped (immediate shutdown) for 3 s under a stream of writes"
-writer "$WORK/stopped.log"
-sleep 1
-FAULT_AT=$(date +%s.%N)
-pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null
-sleep 3
-BACK_AT=$(date +%s.%N)
-pg_restart
-sleep 2
-kill "$WRITER"
-wait "$WRITER" 2>/dev/null || true
-ACK=$(report "$WORK/stopped.log" "$FAULT_AT" "$BACK_AT" | tee /dev/stderr | awk '/^ACKNOWLEDGED/ {print $2}')
-echo "  acknowledged writes: $ACK, rows present: $(rows_present)" >&2
+cluster_pids() {
+  local postmaster
+  postmaster=$(head -1 "$PG_DIR/data/postmaster.pid")
+  echo "$postmaster" $(pgrep -P "$postmaster")
+}
+pg_stop_now() { pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null; }
+# The postmaster and every backend: a frozen server accepts connections and answers none.
+pg_freeze() { FROZEN=$(cluster_pids); kill -STOP $FROZEN; }
+pg_thaw() { kill -CONT $FROZEN; }
 
-echo
-echo "== PostgreSQL frozen (SIGSTOP) for 3 s under a stream of writes"
-BEFORE=$(rows_present)
-writer "$WORK/frozen.log"
-sleep 1
-PG_PID=$(head -1 "$PG_DIR/data/postmaster.pid")
-FAULT_AT=$(date +%s.%N)
-kill -STOP "$PG_PID"
-sleep 3
-BACK_AT=$(date +%s.%N)
-kill -CONT "$PG_PID"
-sleep 2
-kill "$WRITER"
-wait "$WRITER" 2>/dev/null || true
-ACK=$(report "$WORK/frozen.log" "$FAULT_AT" "$BACK_AT" | tee /dev/stderr | awk '/^ACKNOWLEDGED/ {print $2}')
-echo "  acknowledged writes: $ACK, rows added: $(($(rows_present) - BEFORE))" >&2
+# fault LABEL START END: 3 s of START ... END under a stream of writes, then the figures.
+fault() {
+  local label=$1 start=$2 end=$3 before ack fault_at back_at
+  echo
+  echo "== PostgreSQL $label for 3 s under a stream of writes"
+  before=$(rows_present)
+  writer "$WORK/$label.log"
+  sleep 1
+  fault_at=$(date +%s.%N)
+  $start
+  sleep 3
+  back_at=$(date +%s.%N)
+  $end
+  sleep 2
+  kill "$WRITER"
+  wait "$WRITER" 2>/dev/null || true
+  ack=$(report "$WORK/$label.log" "$fault_at" "$back_at" | tee /dev/stderr | awk '/^ACKNOWLEDGED/ {print $2}')
+  echo "  acknowledged writes: $ack, rows added: $(($(rows_present) - before))" >&2
+}
+fault stopped pg_stop_now pg_restart
+fault frozen pg_freeze pg_thaw
 
 echo
 echo "== 500 slow clients (half a request line each) against HEADER_READ_TIMEOUT_MS=2000"

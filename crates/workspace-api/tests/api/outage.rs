@@ -149,6 +149,25 @@ async fn create(app: &TestApp, title: &str) -> (StatusCode, Duration) {
     (reply.status, elapsed)
 }
 
+/// `writes` creates during the fault, each a 503 envelope within 1 s.
+async fn every_write_is_a_fast_503(app: &TestApp, writes: usize) {
+    for attempt in 0..writes {
+        let (status, elapsed) = create(app, "during").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "attempt {attempt}");
+        let fast = elapsed < Duration::from_secs(1);
+        assert!(fast, "attempt {attempt}: {elapsed:?}");
+    }
+}
+
+/// Brings the switch back and waits for the first create that succeeds: within 2 s.
+async fn recovers(app: &TestApp, switch: &mut Switch) {
+    let back = Instant::now();
+    switch.up().await;
+    let recovered = first_success(app, back).await;
+    let quick = recovered < Duration::from_secs(2);
+    assert!(quick, "recovered after {recovered:?}");
+}
+
 /// The first create that succeeds, and how long after `since` it came.
 async fn first_success(app: &TestApp, since: Instant) -> Duration {
     loop {
@@ -166,14 +185,7 @@ async fn a_stopped_database_is_a_fast_503_and_recovery_is_automatic() {
     assert_eq!(create(&app, "before").await.0, StatusCode::CREATED);
 
     switch.down();
-    for attempt in 0..5 {
-        let (status, elapsed) = create(&app, "during").await;
-        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "attempt {attempt}");
-        assert!(
-            elapsed < Duration::from_secs(1),
-            "attempt {attempt}: {elapsed:?}"
-        );
-    }
+    every_write_is_a_fast_503(&app, 5).await;
     let started = Instant::now();
     let ready = app.get("/ready").await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
@@ -187,13 +199,7 @@ async fn a_stopped_database_is_a_fast_503_and_recovery_is_automatic() {
         started.elapsed()
     );
 
-    let back = Instant::now();
-    switch.up().await;
-    let recovered = first_success(&app, back).await;
-    assert!(
-        recovered < Duration::from_secs(2),
-        "recovered after {recovered:?}"
-    );
+    recovers(&app, &mut switch).await;
     let items = app.get("/api/items").await;
     assert_eq!(
         items.body["total"], 2,
@@ -208,19 +214,6 @@ async fn a_frozen_database_is_a_fast_503_too() {
     assert_eq!(create(&app, "before").await.0, StatusCode::CREATED);
 
     switch.freeze();
-    for attempt in 0..3 {
-        let (status, elapsed) = create(&app, "during").await;
-        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "attempt {attempt}");
-        assert!(
-            elapsed < Duration::from_secs(1),
-            "attempt {attempt}: {elapsed:?}"
-        );
-    }
-    let back = Instant::now();
-    switch.up().await;
-    let recovered = first_success(&app, back).await;
-    assert!(
-        recovered < Duration::from_secs(2),
-        "recovered after {recovered:?}"
-    );
+    every_write_is_a_fast_503(&app, 3).await;
+    recovers(&app, &mut switch).await;
 }
