@@ -5,8 +5,6 @@
 
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue};
-use axum::middleware::Next;
-use axum::response::Response;
 use tower_http::request_id::{MakeRequestId, RequestId};
 
 pub const CORRELATION_ID: HeaderName = HeaderName::from_static("x-correlation-id");
@@ -20,8 +18,11 @@ pub struct CorrelationId(HeaderValue);
 impl CorrelationId {
     /// A fresh UUIDv7.
     pub fn generate() -> Self {
+        // Without uuid's shared monotonic context, a lock every worker would take: ids
+        // must be unique (74 random bits), not strictly ordered.
+        let id = uuid::Uuid::new_v7(uuid::Timestamp::now(uuid::NoContext));
         let mut buffer = uuid::Uuid::encode_buffer();
-        let text = uuid::Uuid::now_v7().hyphenated().encode_lower(&mut buffer);
+        let text = id.hyphenated().encode_lower(&mut buffer);
         Self(HeaderValue::from_str(text).expect("a UUID is a valid header value"))
     }
 
@@ -56,7 +57,7 @@ impl MakeRequestId for MakeUuidV7 {
 /// Leaves `x-correlation-id` holding the caller's id when it is valid (taken from
 /// `x-request-id` when only that one is sent), and removes it otherwise, so that
 /// `SetRequestId` keeps a valid id and replaces anything else.
-pub async fn accept_caller_id(mut req: Request, next: Next) -> Response {
+pub fn accept_caller_id(mut req: Request) -> Request {
     let headers = req.headers_mut();
     let given = [&CORRELATION_ID, &REQUEST_ID]
         .into_iter()
@@ -71,7 +72,7 @@ pub async fn accept_caller_id(mut req: Request, next: Next) -> Response {
             headers.remove(CORRELATION_ID);
         }
     }
-    next.run(req).await
+    req
 }
 
 /// ≤ 128 characters of `[A-Za-z0-9._-]`: anything else is replaced, never echoed.

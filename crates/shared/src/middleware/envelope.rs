@@ -6,32 +6,20 @@
 use std::any::Any;
 use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tower_http::request_id::RequestId;
 
-use super::CorrelationId;
-use crate::error::{ApiError, with_request_id};
+use crate::error::ApiError;
 
-/// Runs the rest of the stack with the request's id as the current one (so every
-/// [`ApiError`] rendered inside carries it), then replaces a bare deadline answer.
-pub async fn in_request_scope(
-    State(deadline): State<Duration>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let id = CorrelationId::of(req.extensions().get::<RequestId>());
-    with_request_id(id, async move {
-        let response = next.run(req).await;
-        let bare = !response.headers().contains_key(header::CONTENT_TYPE);
-        if bare && response.status() == StatusCode::SERVICE_UNAVAILABLE {
-            return deadline_passed(deadline);
-        }
-        response
-    })
-    .await
+/// The response, or the envelope in place of a library layer's bare deadline answer
+/// (an empty 503).
+pub fn fill_bare(response: Response, deadline: Duration) -> Response {
+    let bare = !response.headers().contains_key(header::CONTENT_TYPE);
+    if bare && response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        return deadline_passed(deadline);
+    }
+    response
 }
 
 fn deadline_passed(limit: Duration) -> Response {

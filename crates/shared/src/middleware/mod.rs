@@ -1,25 +1,29 @@
 //! The middleware every service wears, built from tower-http layers and a few
 //! `axum::middleware::from_fn` functions. Outermost first, a request passes:
 //!
-//! 1. [`accept_caller_id`], tower-http's `SetRequestId` and `PropagateRequestId`: the
-//!    caller's valid correlation id, or a fresh UUIDv7, echoed in `x-correlation-id`;
-//! 2. [`envelope::in_request_scope`]: that id becomes the current one for every error
-//!    envelope rendered inside, and a bare deadline answer becomes an envelope;
-//! 3. [`observe::record`]: metrics and the log line, by matched route template;
-//! 4. the security headers (`SetResponseHeader`);
-//! 5. CORS (`CorsLayer`): preflights are answered here, before the gate;
-//! 6. [`gate::admit`]: rate limit, then authentication of mutating requests;
-//! 7. `CatchPanic` (a generic 500 envelope) and `Compression` (above 1 KiB);
-//! 8. the router, where API routes also carry the body limit and the deadline
+//! 1. [`accept_caller_id`] (a plain request map), tower-http's `SetRequestId` and
+//!    `PropagateRequestId`: the caller's valid correlation id, or a fresh UUIDv7, echoed
+//!    in `x-correlation-id`;
+//! 2. [`frame::frame`]: that id becomes the current one for every error envelope
+//!    rendered inside, a bare deadline answer becomes an envelope, and the metrics and
+//!    log line are recorded by matched route template;
+//! 3. the security headers (`SetResponseHeader`);
+//! 4. CORS (`CorsLayer`): preflights are answered here, before the gate;
+//! 5. [`gate::admit`]: rate limit, then authentication of mutating requests;
+//! 6. `CatchPanic` (a generic 500 envelope) and `Compression` (above 1 KiB);
+//! 7. the router, where API routes also carry the body limit and the deadline
 //!    (`Timeout` with 503, never 408) — probes answer fast or not at all.
 //!
 //! Trailing slashes are trimmed by `NormalizePath` around the whole router, before it
-//! matches (see [`crate::app`]).
+//! matches (see [`crate::app`]). Only two pieces are `from_fn` middleware: each such
+//! layer clones and boxes the rest of the stack on every request, so what can be a plain
+//! request map or a library layer is one.
 
 mod auth;
 mod context;
 mod cors;
 pub mod envelope;
+mod frame;
 mod gate;
 mod observe;
 mod rate_limit;
@@ -30,6 +34,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use tower::ServiceBuilder;
+use tower::util::MapRequestLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
@@ -60,24 +65,20 @@ pub struct StackParts {
 
 /// `router` with the fleet's middleware around every route and the fallback.
 pub fn around(router: Router, parts: StackParts) -> Router {
-    let observe = observe::Observe {
-        metrics: parts.metrics,
-        log_level: parts.log_level,
-    };
+    let frame = Arc::new(frame::Frame {
+        observe: observe::Observe {
+            metrics: parts.metrics,
+            log_level: parts.log_level,
+        },
+        deadline: parts.deadline,
+    });
     // Below 1 KiB the compression headers cost more than they save.
     let compress_when = DefaultPredicate::new().and(SizeAbove::new(1024));
     let stack = ServiceBuilder::new()
-        .layer(axum::middleware::from_fn(accept_caller_id))
+        .layer(MapRequestLayer::new(accept_caller_id))
         .layer(SetRequestIdLayer::new(CORRELATION_ID, MakeUuidV7))
         .layer(PropagateRequestIdLayer::new(CORRELATION_ID))
-        .layer(axum::middleware::from_fn_with_state(
-            parts.deadline,
-            envelope::in_request_scope,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            observe,
-            observe::record,
-        ))
+        .layer(axum::middleware::from_fn_with_state(frame, frame::frame))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -2,45 +2,57 @@
 //! the raw path). Probes arrive every few seconds from Docker and Prometheus: they are
 //! logged at debug so the log stays about users' traffic, and `/metrics` is not counted.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
-use tower_http::request_id::RequestId;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{Method, StatusCode};
 use tracing::Level;
 use tracing::level_filters::LevelFilter;
 
+use super::CorrelationId;
 use crate::metrics::{HttpMetrics, UNMATCHED_ROUTE};
 use crate::routing::is_infrastructure;
 
-#[derive(Clone)]
 pub struct Observe {
     pub metrics: HttpMetrics,
     pub log_level: LevelFilter,
 }
 
-pub async fn record(State(observe): State<Observe>, req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = req.method().clone();
-    let route = req.extensions().get::<MatchedPath>().cloned();
-    let id = req.extensions().get::<RequestId>().cloned();
-    let response = next.run(req).await;
-    let elapsed = started.elapsed();
+/// What the log line and the metrics need of a request, taken before it is served.
+pub struct Seen {
+    started: Instant,
+    method: Method,
+    route: Option<MatchedPath>,
+}
 
-    let route = route.as_ref().map_or(UNMATCHED_ROUTE, MatchedPath::as_str);
-    let status = response.status();
-    if route != "/metrics" {
-        observe.metrics.record(&method, route, status, elapsed);
+impl Seen {
+    pub fn of(req: &Request) -> Self {
+        Self {
+            started: Instant::now(),
+            method: req.method().clone(),
+            route: req.extensions().get::<MatchedPath>().cloned(),
+        }
     }
-    let probe = is_infrastructure(route);
-    let level = if probe { Level::DEBUG } else { Level::INFO };
-    if observe.log_level >= level {
-        let request_id = id
+}
+
+impl Observe {
+    pub fn record(&self, seen: Seen, status: StatusCode, id: &CorrelationId) {
+        let elapsed: Duration = seen.started.elapsed();
+        let method = &seen.method;
+        let route = seen
+            .route
             .as_ref()
-            .and_then(|id| id.header_value().to_str().ok())
-            .unwrap_or("-");
-        let service = observe.metrics.service();
+            .map_or(UNMATCHED_ROUTE, MatchedPath::as_str);
+        if route != "/metrics" {
+            self.metrics.record(method, route, status, elapsed);
+        }
+        let probe = is_infrastructure(route);
+        let level = if probe { Level::DEBUG } else { Level::INFO };
+        if self.log_level < level {
+            return;
+        }
+        let request_id = id.as_str();
+        let service = self.metrics.service();
         let latency_ms = elapsed.as_secs_f64() * 1000.0;
         let status = status.as_u16();
         if probe {
@@ -49,5 +61,4 @@ pub async fn record(State(observe): State<Observe>, req: Request, next: Next) ->
             tracing::info!(target: "http", service, method = %method, route, status, latency_ms, request_id, "request");
         }
     }
-    response
 }
