@@ -1,8 +1,9 @@
 //! A cache of serialized list responses, validated on every request against the change
-//! counter that each write bumps in its own transaction. One indexed single-row read
-//! replaces the list query and the serialization, and a write by any instance sharing
-//! the database makes every instance's entries stale at once (the original's Redis
-//! cache served stale lists for five minutes).
+//! version: the sum of the change counters, one of which every write bumps in the
+//! statement that writes its audit row. One read of a few tiny rows replaces the list
+//! query and the serialization, and a write by any instance sharing the database makes
+//! every instance's entries stale at once (the original's Redis cache served stale
+//! lists for five minutes).
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -251,10 +251,6 @@ impl WriteTx {
         on_tx!(self, |c, D| Queries::category(c, D::CATEGORY_LOCKED, name))
     }
 
-    pub async fn active_category_names(&mut self) -> sqlx::Result<Vec<String>> {
-        on_tx!(self, |c| Queries::active_category_names(c))
-    }
-
     pub async fn next_display_order(&mut self) -> sqlx::Result<i64> {
         on_tx!(self, |c| Queries::next_display_order(c))
     }

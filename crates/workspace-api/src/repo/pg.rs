@@ -11,20 +11,17 @@ use uuid::Uuid;
 use super::queries::Dialect;
 use super::sql::Records;
 
-/// Statements as one: the first ones as data-modifying CTEs, the last as the main one.
+/// Statements as one, on the terms of `records!`: data-modifying CTEs ahead of the main
+/// statement. A guarded change's audit row and mark read its `RETURNING`, so they happen
+/// only with it; the one statement commits on its own, in one round trip.
 macro_rules! as_ctes {
-    ($last:expr, $a:expr) => {
+    (together $last:expr, $a:expr) => {
         concat!("WITH a AS (", $a, ") ", $last)
     };
-    ($last:expr, $a:expr, $b:expr) => {
+    (together $last:expr, $a:expr, $b:expr) => {
         concat!("WITH a AS (", $a, "), b AS (", $b, ") ", $last)
     };
-}
-
-/// A guarded change, then the audit row and the mark only if it changed a row: one
-/// statement, so one round trip that commits on its own.
-macro_rules! guarded {
-    ($mark:expr, $change:expr) => {
+    (guarded $mark:expr, $change:expr) => {
         concat!(
             "WITH c AS (",
             $change,
@@ -39,11 +36,10 @@ macro_rules! guarded {
 
 impl Dialect for Postgres {
     const BEGIN_WRITE: &'static str = "BEGIN";
-    // Each connection bumps its own of the 64 counters (migration 0002): writers never
-    // queue on one row, and a reader's sum still moves with every commit.
+    // Each connection bumps its own of the 64 counters (migration 0002), so concurrent
+    // writers rarely share a row, and a reader's sum still moves with every commit.
     const RECORDS: Records = records!(
         as_ctes,
-        guarded,
         "UPDATE workspace_changes SET version = version + 1 WHERE id = pg_backend_pid() % 64",
         " FOR SHARE"
     );

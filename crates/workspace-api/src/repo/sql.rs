@@ -108,9 +108,10 @@ macro_rules! guarded_delete_item {
 }
 
 /// The statements that write an audit row and the change mark with the change they
-/// record, all at once. `$together!` is the dialect's way of running statements as one;
-/// `$guarded!` runs a guarded item change, then the audit row and the mark only if it
-/// changed a row, and answers how many it changed (`n`).
+/// record, all at once. `$one!` is the dialect's way of running statements as one:
+/// `together` runs them all; `guarded` runs a guarded item change, then the audit row
+/// and the mark only if it changed a row, and answers how many it changed (`n`). `$lock`
+/// is how the dialect locks the category row a guard reads.
 pub(super) struct Records {
     /// The audit row of a change made by earlier statements of the transaction.
     pub audit: &'static str,
@@ -122,13 +123,13 @@ pub(super) struct Records {
 }
 
 macro_rules! records {
-    ($together:ident, $guarded:ident, $mark:expr, $lock:expr) => {
+    ($one:ident, $mark:expr, $lock:expr) => {
         $crate::repo::sql::Records {
-            audit: $together!($mark, insert_audit!()),
-            update_item: $together!($mark, insert_audit!(), update_item!()),
-            guarded_insert_item: $guarded!($mark, guarded_insert_item!($lock)),
-            guarded_update_item: $guarded!($mark, guarded_update_item!($lock)),
-            guarded_delete_item: $guarded!($mark, guarded_delete_item!()),
+            audit: $one!(together $mark, insert_audit!()),
+            update_item: $one!(together $mark, insert_audit!(), update_item!()),
+            guarded_insert_item: $one!(guarded $mark, guarded_insert_item!($lock)),
+            guarded_update_item: $one!(guarded $mark, guarded_update_item!($lock)),
+            guarded_delete_item: $one!(guarded $mark, guarded_delete_item!()),
         }
     };
 }

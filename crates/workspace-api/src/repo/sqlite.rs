@@ -12,24 +12,27 @@ use uuid::Uuid;
 use super::queries::Dialect;
 use super::sql::Records;
 
-/// Statements as one: SQLite runs them in turn, each reading its own `$N` of the binds.
+/// Statements as one, on the terms of `records!`: SQLite runs them in turn, each reading
+/// its own `$N` of the binds (inside the writer's transaction). A guarded change's audit
+/// row and mark ask `changes()`, the row count of the statement before, so they happen
+/// only with it; the last statement reports the count.
 macro_rules! in_turn {
-    ($last:expr, $a:expr) => {
+    (together $last:expr, $a:expr) => {
         concat!($a, "; ", $last)
     };
-    ($last:expr, $a:expr, $b:expr) => {
+    (together $last:expr, $a:expr, $b:expr) => {
         concat!($a, "; ", $b, "; ", $last)
+    };
+    (guarded $mark:expr, $change:expr) => {
+        concat!($change, "; ", audit_select!(), if_changed!($mark))
     };
 }
 
-/// A guarded change, then the audit row and the mark only if it changed a row (`changes()`
-/// counts the rows of the statement before).
-macro_rules! guarded {
-    ($mark:expr, $change:expr) => {
+/// Ends the audit row's SELECT and runs `$mark`, each only if the statement before changed
+/// a row, then reports that count.
+macro_rules! if_changed {
+    ($mark:expr) => {
         concat!(
-            $change,
-            "; ",
-            audit_select!(),
             " WHERE changes() > 0; ",
             $mark,
             " AND changes() > 0; SELECT changes() AS n"
@@ -39,10 +42,9 @@ macro_rules! guarded {
 
 impl Dialect for Sqlite {
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
-    // One writer at a time: one counter is enough.
+    // One writer at a time: one counter is enough, and no row locks.
     const RECORDS: Records = records!(
         in_turn,
-        guarded,
         "UPDATE workspace_changes SET version = version + 1 WHERE id = 1",
         ""
     );
