@@ -1,7 +1,8 @@
 //! The workspace's rules, over the repository: which writes are allowed (active
 //! categories, `If-Match`), what each one records (its audit rows), and the list cache
-//! that every write invalidates. Each write runs in one [`WriteTx`], so a failed request
-//! leaves nothing behind and a committed one carries the cache invalidation with it.
+//! that every write invalidates. An item write is one guarded statement and a category
+//! write one [`WriteTx`]; either way a failed request leaves nothing behind and a
+//! committed one carries its audit row and the cache invalidation with it.
 
 mod categories;
 mod items;
