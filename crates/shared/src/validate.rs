@@ -165,34 +165,6 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// Adds the errors of a `validator` run (after the type checks above).
-    pub fn absorb(&mut self, result: Result<(), validator::ValidationErrors>, order: &[&str]) {
-        let Err(errors) = result else { return };
-        let mut found: Vec<FieldError> = errors
-            .field_errors()
-            .into_iter()
-            .flat_map(|(field, list)| {
-                list.iter().map(move |e| {
-                    FieldError::new(
-                        field.to_string(),
-                        e.code.to_string(),
-                        e.message
-                            .as_deref()
-                            .map(str::to_string)
-                            .unwrap_or_else(|| format!("Invalid {field}")),
-                    )
-                })
-            })
-            .collect();
-        found.sort_by_key(|e| {
-            order
-                .iter()
-                .position(|f| *f == e.field)
-                .unwrap_or(usize::MAX)
-        });
-        self.errors.extend(found);
-    }
-
     /// `Ok` when nothing was wrong, else a 400 listing every problem.
     pub fn finish(self) -> Result<(), ApiError> {
         if self.errors.is_empty() {

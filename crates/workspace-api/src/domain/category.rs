@@ -5,7 +5,6 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use shared::ApiError;
 use shared::validate::{Fields, is_hex_colour, is_slug};
-use validator::{Validate, ValidationError};
 
 pub const DEFAULT_COLOUR: &str = "#6B7280";
 
@@ -27,75 +26,91 @@ pub struct Category {
     pub created_by: Option<String>,
 }
 
-/// The rules on category fields, checked by `validator` once the types are right.
-#[derive(Debug, Clone, Default, Validate)]
-pub struct CategoryFields {
-    #[validate(
-        length(
-            min = 1,
-            max = 100,
-            code = "too_big",
-            message = "Category name must be 1-100 characters"
-        ),
-        custom(function = "slug")
-    )]
-    pub name: Option<String>,
-    #[validate(length(
-        min = 1,
-        max = 200,
-        code = "too_big",
-        message = "Display name must be 1-200 characters"
-    ))]
-    pub display_name: Option<String>,
-    #[validate(length(
-        max = 2000,
-        code = "too_big",
-        message = "Description must be at most 2000 characters"
-    ))]
-    pub description: Option<String>,
-    #[validate(custom(function = "colour"))]
-    pub color: Option<String>,
-    #[validate(length(
-        min = 1,
-        max = 50,
-        code = "too_big",
-        message = "Icon must be 1-50 characters"
-    ))]
-    pub icon: Option<String>,
-    #[validate(range(
-        min = 0,
-        max = 1_000_000,
-        code = "too_small",
-        message = "display_order must be an integer from 0 to 1000000"
-    ))]
-    pub display_order: Option<i64>,
+/// The category fields a request may set, once their types are right.
+#[derive(Debug, Clone, Default)]
+struct CategoryFields {
+    name: Option<String>,
+    display_name: Option<String>,
+    description: Option<String>,
+    color: Option<String>,
+    icon: Option<String>,
+    display_order: Option<i64>,
 }
 
-const FIELD_ORDER: [&str; 6] = [
-    "name",
-    "display_name",
-    "description",
-    "color",
-    "icon",
-    "display_order",
-];
-
-fn slug(value: &str) -> Result<(), ValidationError> {
-    if is_slug(value) {
-        Ok(())
-    } else {
-        Err(ValidationError::new("invalid_format").with_message(
-            "Category name must be lowercase letters, numbers, and hyphens only".into(),
-        ))
+impl CategoryFields {
+    /// The rules on each field, reported in field order after the type errors.
+    fn check(&self, f: &mut Fields<'_>) {
+        length(
+            f,
+            "name",
+            self.name.as_deref(),
+            1..=100,
+            "Category name must be 1-100 characters",
+        );
+        if self.name.as_deref().is_some_and(|name| !is_slug(name)) {
+            f.error(
+                "name",
+                "invalid_format",
+                "Category name must be lowercase letters, numbers, and hyphens only",
+            );
+        }
+        let display_name = self.display_name.as_deref();
+        length(
+            f,
+            "display_name",
+            display_name,
+            1..=200,
+            "Display name must be 1-200 characters",
+        );
+        let description = self.description.as_deref();
+        length(
+            f,
+            "description",
+            description,
+            0..=2000,
+            "Description must be at most 2000 characters",
+        );
+        if self
+            .color
+            .as_deref()
+            .is_some_and(|colour| !is_hex_colour(colour))
+        {
+            f.error(
+                "color",
+                "invalid_format",
+                "Color must be a hex colour like #6B7280",
+            );
+        }
+        length(
+            f,
+            "icon",
+            self.icon.as_deref(),
+            1..=50,
+            "Icon must be 1-50 characters",
+        );
+        if self
+            .display_order
+            .is_some_and(|order| !(0..=1_000_000).contains(&order))
+        {
+            f.error(
+                "display_order",
+                "too_small",
+                "display_order must be an integer from 0 to 1000000",
+            );
+        }
     }
 }
 
-fn colour(value: &str) -> Result<(), ValidationError> {
-    if is_hex_colour(value) {
-        Ok(())
-    } else {
-        Err(ValidationError::new("invalid_format")
-            .with_message("Color must be a hex colour like #6B7280".into()))
+/// A field error when `value` is present and its length in characters is outside `range`.
+fn length(
+    f: &mut Fields<'_>,
+    key: &str,
+    value: Option<&str>,
+    range: std::ops::RangeInclusive<usize>,
+    message: &str,
+) {
+    if value.is_some_and(|v| !range.contains(&v.chars().count())) {
+        f.error(key, "too_big", message);
     }
 }
 
@@ -200,7 +215,7 @@ fn read(f: &mut Fields<'_>) -> Read {
         icon: icon.clone().flatten(),
         display_order,
     };
-    f.absorb(fields.validate(), &FIELD_ORDER);
+    fields.check(f);
     Read {
         fields,
         description,
@@ -316,5 +331,32 @@ mod tests {
                 .expect("valid")
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn lengths_are_counted_in_characters_with_their_own_sentences() {
+        let e = CategoryPatch::parse(&obj(json!({
+            "name": "a".repeat(101),
+            "display_name": "",
+            "description": "é".repeat(2001),
+            "icon": "x".repeat(51),
+        })))
+        .expect_err("invalid");
+        let found: Vec<(&str, &str)> = e
+            .field_errors()
+            .iter()
+            .map(|e| (e.field.as_str(), e.message.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("name", "Category name must be 1-100 characters"),
+                ("display_name", "Display name must be 1-200 characters"),
+                ("description", "Description must be at most 2000 characters"),
+                ("icon", "Icon must be 1-50 characters"),
+            ]
+        );
+        let fits = json!({"name": "a".repeat(100), "description": "é".repeat(2000)});
+        assert!(CategoryPatch::parse(&obj(fits)).is_ok());
     }
 }
