@@ -7,6 +7,7 @@ mod guards;
 mod helpers;
 mod hostile;
 mod infrastructure;
+mod item_list;
 mod items;
 mod original;
 mod outage;
