@@ -21,8 +21,15 @@ pub enum Error {
     Contended,
     #[error(transparent)]
     Api(#[from] ApiError),
+    /// Shared, because one failed write of a run of updates answers each of them.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(std::sync::Arc<sqlx::Error>),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Database(std::sync::Arc::new(error))
+    }
 }
 
 impl From<Error> for ApiError {

@@ -142,17 +142,29 @@ impl Store {
     /// active. Answers whether it did; when it did not, nothing was written and the caller
     /// decides again on fresh reads.
     pub async fn write_item(&self, write: ItemWrite<'_>, audit: &AuditEntry) -> sqlx::Result<bool> {
-        let (pick, item, moves): (fn(&Records) -> &'static str, _, _) = match write {
-            ItemWrite::Insert(item) => (|r| r.guarded_insert_item, item, false),
-            ItemWrite::Update { next, moves } => (|r| r.guarded_update_item, next, moves),
-            ItemWrite::Delete(item) => (|r| r.guarded_delete_item, item, false),
+        let (pick, item, moves, run): (fn(&Records) -> &'static str, _, _, _) = match write {
+            ItemWrite::Insert(item) => (|r| r.guarded_insert_item, item, false, None),
+            ItemWrite::Update {
+                next,
+                moves,
+                read_version,
+                later,
+            } => (
+                |r| r.guarded_update_item,
+                next,
+                moves,
+                Some((later, read_version)),
+            ),
+            ItemWrite::Delete(item) => (|r| r.guarded_delete_item, item, false, None),
         };
         match &self.backend {
             Backend::Pg(pool) => {
-                Queries::record_if(pool, pick(&Postgres::RECORDS), audit, item, moves).await
+                let sql = pick(&Postgres::RECORDS);
+                Queries::record_if(pool, sql, audit, item, moves, run).await
             }
             Backend::Sqlite { writer, .. } => {
-                Queries::record_if(writer, pick(&Sqlite::RECORDS), audit, item, moves).await
+                let sql = pick(&Sqlite::RECORDS);
+                Queries::record_if(writer, sql, audit, item, moves, run).await
             }
         }
     }
@@ -207,9 +219,16 @@ pub struct Recorded(());
 pub enum ItemWrite<'a> {
     /// A new item, in a category that was active.
     Insert(&'a Item),
-    /// The version after the one that was read; `moves` when its category is new to it
-    /// (and was active).
-    Update { next: &'a Item, moves: bool },
+    /// The item after a run of updates decided on version `read_version`: `next` is its
+    /// state after the last of them, `moves` when that one gave it a category new to it
+    /// (and active). The write's own audit row is the run's first; `later` holds the
+    /// others, in order (none for a run of one).
+    Update {
+        next: &'a Item,
+        moves: bool,
+        read_version: i64,
+        later: &'a [AuditEntry],
+    },
     /// The item as read.
     Delete(&'a Item),
 }

@@ -32,6 +32,24 @@ macro_rules! as_ctes {
             " AND EXISTS (SELECT 1 FROM c)) SELECT COUNT(*) AS n FROM c"
         )
     };
+    (guarded_run $mark:expr, $change:expr) => {
+        concat!(
+            "WITH c AS (",
+            $change,
+            " RETURNING 1), a AS (",
+            audit_select!(),
+            " FROM c), l AS (INSERT INTO workspace_audit_log (",
+            audit_columns!(),
+            ") SELECT r.id, r.entity_type, r.entity_id, r.action, r.old_values, r.new_values, \
+             ARRAY(SELECT jsonb_array_elements_text(r.changed_fields)), r.actor, r.ip_address, r.user_agent, \
+             r.request_id, r.changed_at FROM jsonb_to_recordset($27) AS r(id UUID, entity_type TEXT, \
+             entity_id TEXT, action TEXT, old_values JSONB, new_values JSONB, changed_fields JSONB, actor TEXT, \
+             ip_address TEXT, user_agent TEXT, request_id TEXT, changed_at TIMESTAMPTZ) \
+             WHERE EXISTS (SELECT 1 FROM c)), m AS (",
+            $mark,
+            " AND EXISTS (SELECT 1 FROM c)) SELECT COUNT(*) AS n FROM c"
+        )
+    };
 }
 
 impl Dialect for Postgres {
@@ -62,6 +80,9 @@ impl Dialect for Postgres {
     }
     fn time(at: DateTime<Utc>) -> DateTime<Utc> {
         at
+    }
+    fn json_time(at: DateTime<Utc>) -> Value {
+        Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
     }
     fn strings(values: &[String]) -> &[String] {
         values

@@ -43,6 +43,8 @@ pub(super) trait Dialect: Database {
 
     fn uuid(id: Uuid) -> Self::Uuid;
     fn time(at: DateTime<Utc>) -> Self::Time;
+    /// A time inside a JSON parameter, as the column stores it.
+    fn json_time(at: DateTime<Utc>) -> Value;
     fn strings(values: &[String]) -> Self::Strings<'_>;
     fn json(value: &Value) -> Self::Json<'_>;
 
@@ -306,15 +308,21 @@ where
             .map(|_| ())
     }
 
-    /// One of the dialect's guarded [`Records`]: whether it wrote anything.
+    /// One of the dialect's guarded [`Records`]: whether it wrote anything. `run` is an
+    /// update's later audit rows and the version it was decided on.
     pub async fn record_if(
         pool: &Pool<DB>,
         sql: &'static str,
         a: &AuditEntry,
         item: &Item,
         moves: bool,
+        run: Option<(&[AuditEntry], i64)>,
     ) -> sqlx::Result<bool> {
-        let query = Self::record_query(sql, a, Some((item, moves)));
+        let later = run.map(|(later, _)| Self::audit_rows(later));
+        let mut query = Self::record_query(sql, a, Some((item, moves)));
+        if let (Some(later), Some((_, read_version))) = (&later, run) {
+            query = query.bind(DB::json(later)).bind(read_version);
+        }
         let n: i64 = if DB::GUARDED_NEEDS_TRANSACTION {
             let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
             let n = query.fetch_one(&mut *tx).await?.try_get("n")?;
@@ -324,6 +332,28 @@ where
             query.fetch_one(pool).await?.try_get("n")?
         };
         Ok(n > 0)
+    }
+
+    /// Audit rows as one JSON array of objects keyed by column, each column encoded as
+    /// the dialect stores it (the statement only unpacks them).
+    fn audit_rows(rows: &[AuditEntry]) -> Value {
+        let row = |a: &AuditEntry| {
+            serde_json::json!({
+                "id": a.id,
+                "entity_type": a.entity_type.as_str(),
+                "entity_id": a.entity_id,
+                "action": a.action.as_str(),
+                "old_values": a.old_values,
+                "new_values": a.new_values,
+                "changed_fields": a.changed_fields,
+                "actor": a.actor,
+                "ip_address": a.ip_address,
+                "user_agent": a.user_agent,
+                "request_id": a.request_id,
+                "changed_at": DB::json_time(a.changed_at),
+            })
+        };
+        Value::Array(rows.iter().map(row).collect())
     }
 
     /// Binds an audit row, then the item (even where the statement reads only its key) and

@@ -40,7 +40,9 @@ macro_rules! items_in_category {
 
 // What a write records. The audit row binds `$1`..`$12`, the item `$13`..`$25` (all
 // thirteen even where a statement needs only its key) and `$26` whether the item moves to
-// another category, so that one function binds every combination.
+// another category, so that one function binds every combination. An update also binds
+// `$27`, the audit rows of the later updates of its run (a JSON array, in the dialect's
+// column encoding), and `$28`, the version it was decided on.
 
 macro_rules! insert_audit {
     () => {
@@ -64,18 +66,28 @@ macro_rules! delete_item {
     };
 }
 
+/// The columns of an audit row, in the order `$1`..`$12` bind them.
+macro_rules! audit_columns {
+    () => {
+        "id, entity_type, entity_id, action, old_values, new_values, changed_fields, actor, ip_address, user_agent, request_id, changed_at"
+    };
+}
+
 /// An audit row from `$1`..`$12` as a SELECT, so that a dialect can make it conditional.
 macro_rules! audit_select {
     () => {
-        "INSERT INTO workspace_audit_log (id, entity_type, entity_id, action, old_values, new_values, changed_fields, \
-         actor, ip_address, user_agent, request_id, changed_at) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12"
+        concat!(
+            "INSERT INTO workspace_audit_log (",
+            audit_columns!(),
+            ") SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12"
+        )
     };
 }
 
 /// The item change of a guarded write, which changes nothing unless what the service
 /// decided on still holds: the category it found active (`$16`, on create, or on an
-/// update when `$26` says the item moves) and the version it read (`$21` is the next one
-/// on update, the current one on delete). `$lock` locks the category row read.
+/// update when `$26` says the item moves) and the version it read (`$28` on update, `$21`
+/// on delete). `$lock` locks the category row read.
 macro_rules! guarded_insert_item {
     ($lock:expr) => {
         concat!(
@@ -93,7 +105,7 @@ macro_rules! guarded_update_item {
     ($lock:expr) => {
         concat!(
             update_item!(),
-            " AND version = $21 - 1 AND (NOT $26 OR EXISTS \
+            " AND version = $28 AND (NOT $26 OR EXISTS \
              (SELECT 1 FROM workspace_categories WHERE name = $16 AND is_active",
             $lock,
             "))"
@@ -110,8 +122,9 @@ macro_rules! guarded_delete_item {
 /// The statements that write an audit row and the change mark with the change they
 /// record, all at once. `$one!` is the dialect's way of running statements as one:
 /// `together` runs them all; `guarded` runs a guarded item change, then the audit row
-/// and the mark only if it changed a row, and answers how many it changed (`n`). `$lock`
-/// is how the dialect locks the category row a guard reads.
+/// and the mark only if it changed a row, and answers how many it changed (`n`);
+/// `guarded_run` does the same with the audit rows of `$27` after the first. `$lock` is
+/// how the dialect locks the category row a guard reads.
 pub(super) struct Records {
     /// The audit row of a change made by earlier statements of the transaction.
     pub audit: &'static str,
@@ -128,7 +141,7 @@ macro_rules! records {
             audit: $one!(together $mark, insert_audit!()),
             update_item: $one!(together $mark, insert_audit!(), update_item!()),
             guarded_insert_item: $one!(guarded $mark, guarded_insert_item!($lock)),
-            guarded_update_item: $one!(guarded $mark, guarded_update_item!($lock)),
+            guarded_update_item: $one!(guarded_run $mark, guarded_update_item!($lock)),
             guarded_delete_item: $one!(guarded $mark, guarded_delete_item!()),
         }
     };

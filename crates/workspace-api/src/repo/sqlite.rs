@@ -26,6 +26,25 @@ macro_rules! in_turn {
     (guarded $mark:expr, $change:expr) => {
         concat!($change, "; ", audit_select!(), if_changed!($mark))
     };
+    // The later rows follow the mark, which changed a row only if the change did; the
+    // count is then that of the first audit row, written only with the change.
+    (guarded_run $mark:expr, $change:expr) => {
+        concat!(
+            $change,
+            "; ",
+            audit_select!(),
+            " WHERE changes() > 0; ",
+            $mark,
+            " AND changes() > 0; INSERT INTO workspace_audit_log (",
+            audit_columns!(),
+            ") SELECT json_extract(value, '$.id'), json_extract(value, '$.entity_type'), \
+             json_extract(value, '$.entity_id'), json_extract(value, '$.action'), json_extract(value, '$.old_values'), \
+             json_extract(value, '$.new_values'), json_extract(value, '$.changed_fields'), json_extract(value, '$.actor'), \
+             json_extract(value, '$.ip_address'), json_extract(value, '$.user_agent'), json_extract(value, '$.request_id'), \
+             json_extract(value, '$.changed_at') FROM json_each($27) WHERE changes() > 0; \
+             SELECT COUNT(*) AS n FROM workspace_audit_log WHERE id = $1 AND changed_at = $12"
+        )
+    };
 }
 
 /// Ends the audit row's SELECT and runs `$mark`, each only if the statement before changed
@@ -66,6 +85,9 @@ impl Dialect for Sqlite {
     }
     fn time(at: DateTime<Utc>) -> i64 {
         at.timestamp_micros()
+    }
+    fn json_time(at: DateTime<Utc>) -> Value {
+        Value::from(at.timestamp_micros())
     }
     fn strings(values: &[String]) -> String {
         to_json(values)

@@ -143,6 +143,6 @@ fn unique_to_exists(error: sqlx::Error, name: &str) -> Error {
     if shared::db::is_unique_violation(&error) {
         Error::CategoryExists(name.to_string())
     } else {
-        Error::Database(error)
+        Error::from(error)
     }
 }

@@ -6,9 +6,13 @@
 //! this instance take turns on an in-process lock first, so they do not race each other
 //! in the database, and start from the item as the previous turn wrote it.
 
-use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
-use super::{Workspace, image, now};
+use chrono::{DateTime, Utc};
+use shared::ApiError;
+use tokio::sync::oneshot;
+
+use super::{Turn, Workspace, image, now};
 use crate::domain::audit::{AuditEntry, EntityType, RequestMeta};
 use crate::domain::item::{IfMatch, Item, ItemId, ItemKey, ItemPatch, NewItem};
 use crate::error::{Error, Result};
@@ -16,6 +20,9 @@ use crate::repo::ItemWrite;
 
 /// Decisions overtaken this many times in a row give up with a 503.
 const ATTEMPTS: usize = 16;
+
+/// The most updates one write carries.
+const MAX_RUN: usize = 64;
 
 impl Workspace {
     pub async fn create_item(&self, new: NewItem, meta: &RequestMeta) -> Result<Item> {
@@ -53,8 +60,13 @@ impl Workspace {
         .await
     }
 
+    /// Queues the update for its item's next turn, which decides every update then
+    /// waiting for that item in order and writes them as one guarded statement: one item
+    /// row written, an audit row for each. Updates of one item queue behind each other
+    /// anyway (each needs the version before it), so under load this turns many waits for
+    /// the database into one.
     pub async fn update_item(
-        &self,
+        self: &Arc<Self>,
         key: &ItemKey,
         patch: ItemPatch,
         if_match: Option<IfMatch>,
@@ -68,47 +80,131 @@ impl Workspace {
                 }
                 return Err(Error::ItemNotFound(key.to_string()));
             };
-            let mut turn = self.item_locks.turn(id).await;
-            let mut remembered = turn.take_last();
-            for attempt in 0..ATTEMPTS {
-                let from_memory = remembered.is_some();
-                let current = match remembered.take() {
-                    Some(item) => Some(item),
-                    None => self.store.item(id).await?,
-                };
-                let rules = (&patch, if_match.as_ref(), meta);
-                match self.decide_update(key, current, rules, attempt == 0).await {
-                    // Nothing changes: no write, no audit row, the same ETag, so other
-                    // clients' If-Match still holds. Decided on what the database holds.
-                    Ok(Update { next: None, .. }) if from_memory => {}
-                    Ok(Update {
-                        current,
-                        next: None,
-                        ..
-                    }) => {
-                        turn.keep(Some(current.clone()));
-                        return Ok(current);
-                    }
-                    Ok(Update {
-                        current,
-                        next: Some(next),
-                        moves,
-                    }) => {
-                        let audit = item_audit(Some(&current), Some(&next), meta, next.updated_at);
-                        let write = ItemWrite::Update { next: &next, moves };
-                        if self.store.write_item(write, &audit).await? {
-                            turn.keep(Some(next.clone()));
-                            return Ok(next);
-                        }
-                    }
-                    // A refusal must stand on what the database holds, not on memory.
-                    Err(_) if from_memory => {}
-                    Err(refusal) => return Err(refusal),
-                }
-            }
-            Err(Error::Contended)
+            let (reply, answer) = oneshot::channel();
+            self.item_locks.wait(QueuedUpdate {
+                id,
+                key: key.clone(),
+                patch,
+                if_match,
+                meta: meta.clone(),
+                reply,
+            });
+            // The turn runs as a task of its own: it answers other callers too, so it must
+            // not end with this caller's request (a closed connection, the deadline).
+            let workspace = Arc::clone(self);
+            tokio::spawn(async move { workspace.take_turn(id).await });
+            answer.await.unwrap_or_else(|_| {
+                Err(ApiError::internal("an item update's turn ended without its answer").into())
+            })
         })
         .await
+    }
+
+    /// Takes `id`'s turn and answers the updates waiting for it, a run at a time.
+    async fn take_turn(&self, id: ItemId) {
+        let mut turn = self.item_locks.turn(id).await;
+        loop {
+            let mut waiting = self.item_locks.take_waiting(id, MAX_RUN);
+            if waiting.is_empty() {
+                return;
+            }
+            while !waiting.is_empty() {
+                let answers = match self.update_run(&mut turn, &waiting).await {
+                    Ok(answers) => answers,
+                    Err(failed) => {
+                        let failed = Arc::new(failed);
+                        waiting
+                            .iter()
+                            .map(|_| Err(Error::Database(Arc::clone(&failed))))
+                            .collect()
+                    }
+                };
+                for (update, answer) in waiting.drain(..answers.len()).zip(answers) {
+                    // A caller that has gone no longer needs its answer.
+                    let _ = update.reply.send(answer);
+                }
+            }
+        }
+    }
+
+    /// Decides `run` in order, from the item as it stands, and writes what changes in one
+    /// guarded write. Answers a prefix of `run`: a run ends after an update that moves the
+    /// item to another category, the one category its write can check.
+    async fn update_run(
+        &self,
+        turn: &mut Turn<'_>,
+        run: &[QueuedUpdate],
+    ) -> Result<Vec<Result<Item>>, sqlx::Error> {
+        let mut remembered = turn.take_last();
+        for attempt in 0..ATTEMPTS {
+            let from_memory = remembered.is_some();
+            let read = match remembered.take() {
+                Some(item) => Some(item),
+                None => self.store.item(turn.id).await?,
+            };
+            let decided = self.decide_run(read.clone(), run, attempt == 0).await;
+            let (Some(read), Some(next)) = (&read, &decided.next) else {
+                // Nothing to write, so nothing proves the memory right: the answers must
+                // stand on what the database holds. No write, no audit row, the same ETag.
+                if from_memory {
+                    continue;
+                }
+                turn.keep(read);
+                return Ok(decided.answers);
+            };
+            let Some((first, later)) = decided.audits.split_first() else {
+                unreachable!("a run with a next version has its audit rows");
+            };
+            let write = ItemWrite::Update {
+                next,
+                moves: decided.moves,
+                read_version: read.version,
+                later,
+            };
+            if self.store.write_item(write, first).await? {
+                turn.keep(decided.next);
+                return Ok(decided.answers);
+            }
+        }
+        Ok(run.iter().map(|_| Err(Error::Contended)).collect())
+    }
+
+    /// The rules of each update of `run` in turn, each applied to the item as the one
+    /// before left it.
+    async fn decide_run(&self, read: Option<Item>, run: &[QueuedUpdate], known: bool) -> Run {
+        let mut current = read;
+        let mut decided = Run::default();
+        for update in run {
+            let rules = (&update.patch, update.if_match.as_ref(), &update.meta);
+            match self
+                .decide_update(&update.key, current.clone(), rules, known)
+                .await
+            {
+                Ok(Update {
+                    current,
+                    next: None,
+                    ..
+                }) => decided.answers.push(Ok(current)),
+                Ok(Update {
+                    current: before,
+                    next: Some(next),
+                    moves,
+                }) => {
+                    let audit =
+                        item_audit(Some(&before), Some(&next), &update.meta, next.updated_at);
+                    decided.audits.push(audit);
+                    decided.answers.push(Ok(next.clone()));
+                    current = Some(next.clone());
+                    decided.next = Some(next);
+                    if moves {
+                        decided.moves = true;
+                        break;
+                    }
+                }
+                Err(refusal) => decided.answers.push(Err(refusal)),
+            }
+        }
+        decided
     }
 
     /// The rules of an update of `current`: the new version and whether it moves to
@@ -205,6 +301,33 @@ impl Workspace {
             }
         }
     }
+}
+
+/// An update waiting for its item's turn.
+pub(super) struct QueuedUpdate {
+    pub(super) id: ItemId,
+    key: ItemKey,
+    patch: ItemPatch,
+    if_match: Option<IfMatch>,
+    meta: RequestMeta,
+    reply: oneshot::Sender<Result<Item>>,
+}
+
+impl QueuedUpdate {
+    pub(super) fn abandoned(&self) -> bool {
+        self.reply.is_closed()
+    }
+}
+
+/// What a run of updates decided: an answer for each update decided (a prefix of the
+/// run), and, if any changes the item, its state after the last, an audit row per change,
+/// and whether the last moves it to another category.
+#[derive(Default)]
+struct Run {
+    answers: Vec<Result<Item>>,
+    next: Option<Item>,
+    audits: Vec<AuditEntry>,
+    moves: bool,
 }
 
 /// An update the rules allow: from `current` to `next`, into another category if `moves`;

@@ -156,24 +156,62 @@ impl SeenActive {
 /// Turns for writes to one item, so that this instance's writers of an item wait here,
 /// holding no database connection, instead of overtaking each other's decisions. Striped:
 /// a fixed number of locks, an item's being chosen by its id. Each also keeps the item as
-/// the last turn wrote it, so that the next writer need not read it back: unless another
-/// instance wrote since, which the write's guard catches.
-struct ItemLocks([tokio::sync::Mutex<Option<Item>>; 64]);
+/// the last turn wrote it, so that the next writer need not read it back (unless another
+/// instance wrote since, which the write's guard catches), and the updates waiting for a
+/// turn, which the next turn of their item takes all at once.
+struct ItemLocks([Stripe; 64]);
+
+#[derive(Default)]
+struct Stripe {
+    last: tokio::sync::Mutex<Option<Item>>,
+    waiting: std::sync::Mutex<Vec<items::QueuedUpdate>>,
+}
 
 impl Default for ItemLocks {
     fn default() -> Self {
-        Self(std::array::from_fn(|_| tokio::sync::Mutex::new(None)))
+        Self(std::array::from_fn(|_| Stripe::default()))
     }
 }
 
 impl ItemLocks {
-    async fn turn(&self, id: ItemId) -> Turn<'_> {
+    fn stripe(&self, id: ItemId) -> &Stripe {
         // The low bits of a UUIDv7 are random.
-        let stripe = (id.uuid().as_u128() % self.0.len() as u128) as usize;
+        &self.0[(id.uuid().as_u128() % self.0.len() as u128) as usize]
+    }
+
+    async fn turn(&self, id: ItemId) -> Turn<'_> {
         Turn {
             id,
-            last: self.0[stripe].lock().await,
+            last: self.stripe(id).last.lock().await,
         }
+    }
+
+    fn wait(&self, update: items::QueuedUpdate) {
+        let stripe = self.stripe(update.id);
+        let mut waiting = stripe.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        waiting.push(update);
+    }
+
+    /// The updates of `id` waiting for a turn, oldest first, at most `max`, without those
+    /// whose caller has gone (a closed connection, the request deadline).
+    fn take_waiting(&self, id: ItemId, max: usize) -> Vec<items::QueuedUpdate> {
+        let mut waiting = self
+            .stripe(id)
+            .waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let mut taken = Vec::new();
+        for update in std::mem::take(&mut *waiting) {
+            if update.abandoned() {
+                continue;
+            }
+            if update.id == id && taken.len() < max {
+                taken.push(update);
+            } else {
+                waiting.push(update);
+            }
+        }
+        taken
     }
 }
 

@@ -43,9 +43,13 @@ async fn overtaken_decisions_write_nothing(app: TestApp) {
     let mut lost = read.clone();
     lost.title = "lost update".into();
     lost.version = read.version + 1;
+    // A run of two updates, decided on the version the PUT above has overtaken.
+    let later = [audit_of(&lost)];
     let update = ItemWrite::Update {
         next: &lost,
         moves: false,
+        read_version: read.version,
+        later: &later,
     };
     assert!(
         !store
@@ -94,15 +98,24 @@ async fn overtaken_decisions_write_nothing(app: TestApp) {
     let mut next = current.clone();
     next.category = "banco-dados".into();
     next.version = current.version + 1;
+    let audit_rows = app.count_rows("workspace_audit_log").await;
+    let later = [audit_of(&next), audit_of(&next)];
     let update = ItemWrite::Update {
         next: &next,
         moves: true,
+        read_version: current.version,
+        later: &later,
     };
     assert!(
         store
             .write_item(update, &audit_of(&next))
             .await
             .expect("update")
+    );
+    assert_eq!(
+        app.count_rows("workspace_audit_log").await,
+        audit_rows + 3,
+        "a run's write leaves an audit row per update"
     );
     moved = app.get(&path).await.body["data"].clone();
     assert_eq!(moved["category"], "banco-dados");
@@ -113,6 +126,8 @@ async fn overtaken_decisions_write_nothing(app: TestApp) {
     let update = ItemWrite::Update {
         next: &back,
         moves: true,
+        read_version: next.version,
+        later: &[],
     };
     assert!(
         !store

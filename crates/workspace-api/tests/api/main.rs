@@ -8,6 +8,7 @@ mod helpers;
 mod hostile;
 mod infrastructure;
 mod item_list;
+mod item_runs;
 mod items;
 mod original;
 mod outage;
