@@ -14,11 +14,13 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+mod codec;
 mod metrics;
 mod reachability;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod timescale;
+pub use codec::Codec;
 pub use metrics::DbMetrics;
 use reachability::Reachability;
 pub use timescale::{Timescale, optional_step};
@@ -209,15 +211,25 @@ impl Db {
         postgres: &Migrator,
         sqlite: &Migrator,
     ) -> Result<(), String> {
-        const APPLIED: &str = "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version";
+        // Each service may keep its own bookkeeping table (see [`with_table`]); the name
+        // is a constant of the binary, never input.
+        let applied_sql = |m: &Migrator| {
+            sqlx::AssertSqlSafe(format!(
+                "SELECT version FROM {} WHERE success ORDER BY version",
+                m.table_name
+            ))
+        };
         let (applied, migrator): (Result<Vec<i64>, sqlx::Error>, &Migrator) = match &self.pools {
             Pools::Postgres(pool) => {
-                let applied = sqlx::query_scalar(APPLIED).fetch_all(pool);
+                let applied = sqlx::query_scalar(applied_sql(postgres)).fetch_all(pool);
                 (self.guarded(applied).await, postgres)
             }
-            Pools::Sqlite { reader, .. } => {
-                (sqlx::query_scalar(APPLIED).fetch_all(reader).await, sqlite)
-            }
+            Pools::Sqlite { reader, .. } => (
+                sqlx::query_scalar(applied_sql(sqlite))
+                    .fetch_all(reader)
+                    .await,
+                sqlite,
+            ),
         };
         let applied = applied.map_err(|e| match e {
             sqlx::Error::Database(_) => {
@@ -249,6 +261,13 @@ impl Db {
             }
         }
     }
+}
+
+/// `migrator` recording what it applied in `table` instead of sqlx's `_sqlx_migrations`,
+/// so that services sharing one schema keep apart which migrations each has run.
+pub fn with_table(mut migrator: Migrator, table: &'static str) -> Migrator {
+    migrator.dangerous_set_table_name(table);
+    migrator
 }
 
 fn sqlite_options(url: &str, root: &Path) -> Result<SqliteConnectOptions, DbError> {

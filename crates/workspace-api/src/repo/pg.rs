@@ -1,12 +1,7 @@
 //! PostgreSQL / TimescaleDB: native UUID, TIMESTAMPTZ, TEXT[] and JSONB columns, row locks
 //! for writes, and the optional TimescaleDB steps.
 
-use chrono::{DateTime, Utc};
-use serde_json::Value;
-use sqlx::postgres::PgRow;
-use sqlx::types::Json;
-use sqlx::{PgPool, Postgres, Row};
-use uuid::Uuid;
+use sqlx::{PgPool, Postgres};
 
 use super::queries::Dialect;
 use super::sql::Records;
@@ -69,41 +64,6 @@ impl Dialect for Postgres {
               OR EXISTS (SELECT 1 FROM unnest(tags) AS tag WHERE tag ILIKE $4 ESCAPE '\\'))";
     const CATEGORY_LOCKED: &'static str = concat!(category_by_name!(), " FOR UPDATE");
     const ITEMS_IN_CATEGORY_LOCKED: &'static str = concat!(items_in_category!(), " FOR UPDATE");
-
-    type Uuid = Uuid;
-    type Time = DateTime<Utc>;
-    type Strings<'a> = &'a [String];
-    type Json<'a> = Json<&'a Value>;
-
-    fn uuid(id: Uuid) -> Uuid {
-        id
-    }
-    fn time(at: DateTime<Utc>) -> DateTime<Utc> {
-        at
-    }
-    fn json_time(at: DateTime<Utc>) -> Value {
-        Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
-    }
-    fn strings(values: &[String]) -> &[String] {
-        values
-    }
-    fn json(value: &Value) -> Json<&Value> {
-        Json(value)
-    }
-
-    fn get_uuid(row: &PgRow, column: &str) -> sqlx::Result<Uuid> {
-        row.try_get(column)
-    }
-    fn get_time(row: &PgRow, column: &str) -> sqlx::Result<DateTime<Utc>> {
-        row.try_get(column)
-    }
-    fn get_strings(row: &PgRow, column: &str) -> sqlx::Result<Vec<String>> {
-        row.try_get(column)
-    }
-    fn get_json(row: &PgRow, column: &str) -> sqlx::Result<Option<Value>> {
-        let value: Option<Json<Value>> = row.try_get(column)?;
-        Ok(value.map(|Json(v)| v))
-    }
 }
 
 /// Hypertables where the extension exists; compression and retention of the audit log

@@ -4,12 +4,10 @@
 
 use std::marker::PhantomData;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use serde_json::Value;
-use sqlx::{
-    AssertSqlSafe, ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type,
-};
-use uuid::Uuid;
+use shared::db::Codec;
+use sqlx::{AssertSqlSafe, ColumnIndex, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
 
 use super::sql::*;
 use super::{order_clause, search_pattern};
@@ -18,9 +16,9 @@ use crate::domain::category::Category;
 use crate::domain::item::{Item, ItemId, Priority, Status};
 use crate::domain::query::{ItemQuery, ItemStats};
 
-/// What the two engines do differently: the SQL that genuinely differs, and how the
-/// columns that have no common type are bound and read.
-pub(super) trait Dialect: Database {
+/// What the two engines do differently: the SQL that genuinely differs; how the columns
+/// that have no common type are bound and read is the shared [`Codec`].
+pub(super) trait Dialect: Codec {
     /// Opens a write transaction.
     const BEGIN_WRITE: &'static str;
     /// Audit rows, with or without an item change, written with the change mark.
@@ -35,23 +33,6 @@ pub(super) trait Dialect: Database {
     const CATEGORY_LOCKED: &'static str;
     /// The items of a category (`$1`), locked.
     const ITEMS_IN_CATEGORY_LOCKED: &'static str;
-
-    type Uuid: for<'q> Encode<'q, Self> + Type<Self> + Send;
-    type Time: for<'q> Encode<'q, Self> + Type<Self> + Send;
-    type Strings<'a>: for<'q> Encode<'q, Self> + Type<Self> + Send;
-    type Json<'a>: for<'q> Encode<'q, Self> + Type<Self> + Send;
-
-    fn uuid(id: Uuid) -> Self::Uuid;
-    fn time(at: DateTime<Utc>) -> Self::Time;
-    /// A time inside a JSON parameter, as the column stores it.
-    fn json_time(at: DateTime<Utc>) -> Value;
-    fn strings(values: &[String]) -> Self::Strings<'_>;
-    fn json(value: &Value) -> Self::Json<'_>;
-
-    fn get_uuid(row: &Self::Row, column: &str) -> sqlx::Result<Uuid>;
-    fn get_time(row: &Self::Row, column: &str) -> sqlx::Result<DateTime<Utc>>;
-    fn get_strings(row: &Self::Row, column: &str) -> sqlx::Result<Vec<String>>;
-    fn get_json(row: &Self::Row, column: &str) -> sqlx::Result<Option<Value>>;
 }
 
 fn decode_err(what: &str) -> sqlx::Error {

@@ -3,11 +3,7 @@
 //! `BEGIN IMMEDIATE`, so two writers queue instead of failing mid-transaction, and need no
 //! row locks.
 
-use chrono::{DateTime, Utc};
-use serde_json::Value;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite};
-use uuid::Uuid;
+use sqlx::Sqlite;
 
 use super::queries::Dialect;
 use super::sql::Records;
@@ -74,48 +70,4 @@ impl Dialect for Sqlite {
               OR EXISTS (SELECT 1 FROM json_each(workspace_items.tags) WHERE json_each.value LIKE $4 ESCAPE '\\'))";
     const CATEGORY_LOCKED: &'static str = category_by_name!();
     const ITEMS_IN_CATEGORY_LOCKED: &'static str = items_in_category!();
-
-    type Uuid = String;
-    type Time = i64;
-    type Strings<'a> = String;
-    type Json<'a> = String;
-
-    fn uuid(id: Uuid) -> String {
-        id.to_string()
-    }
-    fn time(at: DateTime<Utc>) -> i64 {
-        at.timestamp_micros()
-    }
-    fn json_time(at: DateTime<Utc>) -> Value {
-        Value::from(at.timestamp_micros())
-    }
-    fn strings(values: &[String]) -> String {
-        to_json(values)
-    }
-    fn json(value: &Value) -> String {
-        to_json(value)
-    }
-
-    fn get_uuid(row: &SqliteRow, column: &str) -> sqlx::Result<Uuid> {
-        let text: String = row.try_get(column)?;
-        Uuid::parse_str(&text).map_err(|e| sqlx::Error::Decode(e.into()))
-    }
-    fn get_time(row: &SqliteRow, column: &str) -> sqlx::Result<DateTime<Utc>> {
-        let micros: i64 = row.try_get(column)?;
-        DateTime::from_timestamp_micros(micros)
-            .ok_or_else(|| sqlx::Error::Decode(format!("{column} out of range").into()))
-    }
-    fn get_strings(row: &SqliteRow, column: &str) -> sqlx::Result<Vec<String>> {
-        let text: String = row.try_get(column)?;
-        serde_json::from_str(&text).map_err(|e| sqlx::Error::Decode(e.into()))
-    }
-    fn get_json(row: &SqliteRow, column: &str) -> sqlx::Result<Option<Value>> {
-        let text: Option<String> = row.try_get(column)?;
-        text.map(|t| serde_json::from_str(&t).map_err(|e| sqlx::Error::Decode(e.into())))
-            .transpose()
-    }
-}
-
-fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "null".to_string())
 }

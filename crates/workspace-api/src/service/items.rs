@@ -81,18 +81,21 @@ impl Workspace {
                 return Err(Error::ItemNotFound(key.to_string()));
             };
             let (reply, answer) = oneshot::channel();
-            self.item_locks.wait(QueuedUpdate {
+            let update = QueuedUpdate {
                 id,
                 key: key.clone(),
                 patch,
                 if_match,
                 meta: meta.clone(),
                 reply,
-            });
-            // The turn runs as a task of its own: it answers other callers too, so it must
-            // not end with this caller's request (a closed connection, the deadline).
-            let workspace = Arc::clone(self);
-            tokio::spawn(async move { workspace.take_turn(id).await });
+            };
+            if self.item_locks.wait(update) {
+                // The turns run in a task of their own: they answer other callers too, so
+                // they must not end with this caller's request (a closed connection, the
+                // deadline).
+                let workspace = Arc::clone(self);
+                tokio::spawn(async move { workspace.take_turns(id).await });
+            }
             answer.await.unwrap_or_else(|_| {
                 Err(ApiError::internal("an item update's turn ended without its answer").into())
             })
@@ -100,10 +103,12 @@ impl Workspace {
         .await
     }
 
-    /// Takes `id`'s turn and answers the updates waiting for it, a run at a time.
-    async fn take_turn(&self, id: ItemId) {
-        let mut turn = self.item_locks.turn(id).await;
+    /// Takes `id`'s turns while updates wait for it, answering them a run at a time. The
+    /// turn is released between runs, so deletes and the stripe's other items get theirs.
+    async fn take_turns(&self, id: ItemId) {
+        let _unwinding = TakerGuard(&self.item_locks, id);
         loop {
+            let mut turn = self.item_locks.turn(id).await;
             let mut waiting = self.item_locks.take_waiting(id, MAX_RUN);
             if waiting.is_empty() {
                 return;
@@ -303,6 +308,18 @@ impl Workspace {
     }
 }
 
+/// Should a taker's task panic, its item gets a new taker with the next update instead
+/// of none ever again.
+struct TakerGuard<'a>(&'a super::ItemLocks, ItemId);
+
+impl Drop for TakerGuard<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.forget_taker(self.1);
+        }
+    }
+}
+
 /// An update waiting for its item's turn.
 pub(super) struct QueuedUpdate {
     pub(super) id: ItemId,
@@ -367,4 +384,65 @@ pub(super) fn item_audit(
         meta,
         at,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::ItemLocks;
+
+    fn queued(id: ItemId) -> (QueuedUpdate, oneshot::Receiver<Result<Item>>) {
+        let (reply, answer) = oneshot::channel();
+        let update = QueuedUpdate {
+            id,
+            key: ItemKey::from(id.to_string().as_str()),
+            patch: ItemPatch::default(),
+            if_match: None,
+            meta: RequestMeta::default(),
+            reply,
+        };
+        (update, answer)
+    }
+
+    #[test]
+    fn one_taker_per_item_however_many_wait() {
+        let locks = ItemLocks::default();
+        let (a, b) = (ItemId::new(now()), ItemId::new(now()));
+        let mut answers = Vec::new();
+        let mut started = Vec::new();
+        for id in [a, a, b, a] {
+            let (update, answer) = queued(id);
+            answers.push(answer);
+            started.push(locks.wait(update));
+        }
+        assert_eq!(
+            started,
+            [true, false, true, false],
+            "a task per item, not per update"
+        );
+        assert_eq!(
+            locks.take_waiting(a, MAX_RUN).len(),
+            3,
+            "a's waiting updates, all at once"
+        );
+        assert_eq!(locks.take_waiting(b, MAX_RUN).len(), 1);
+        assert!(locks.take_waiting(a, MAX_RUN).is_empty());
+        let (update, _answer) = queued(a);
+        assert!(
+            locks.wait(update),
+            "a drained queue ends the taker: the next update starts one"
+        );
+    }
+
+    #[test]
+    fn abandoned_updates_are_not_taken() {
+        let locks = ItemLocks::default();
+        let id = ItemId::new(now());
+        let (gone, answer) = queued(id);
+        drop(answer);
+        locks.wait(gone);
+        let (kept, _answer) = queued(id);
+        locks.wait(kept);
+        assert_eq!(locks.take_waiting(id, MAX_RUN).len(), 1);
+    }
 }

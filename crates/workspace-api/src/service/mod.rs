@@ -164,7 +164,15 @@ struct ItemLocks([Stripe; 64]);
 #[derive(Default)]
 struct Stripe {
     last: tokio::sync::Mutex<Option<Item>>,
-    waiting: std::sync::Mutex<Vec<items::QueuedUpdate>>,
+    queue: std::sync::Mutex<Queue>,
+}
+
+/// The updates of a stripe's items waiting for a turn, and the items that have a task
+/// taking their turns (at most one each, so that waiting callers never pile up tasks).
+#[derive(Default)]
+struct Queue {
+    waiting: Vec<items::QueuedUpdate>,
+    taking: Vec<ItemId>,
 }
 
 impl Default for ItemLocks {
@@ -179,6 +187,11 @@ impl ItemLocks {
         &self.0[(id.uuid().as_u128() % self.0.len() as u128) as usize]
     }
 
+    fn queue(&self, id: ItemId) -> std::sync::MutexGuard<'_, Queue> {
+        let queue = self.stripe(id).queue.lock();
+        queue.unwrap_or_else(|p| p.into_inner())
+    }
+
     async fn turn(&self, id: ItemId) -> Turn<'_> {
         Turn {
             id,
@@ -186,30 +199,41 @@ impl ItemLocks {
         }
     }
 
-    fn wait(&self, update: items::QueuedUpdate) {
-        let stripe = self.stripe(update.id);
-        let mut waiting = stripe.waiting.lock().unwrap_or_else(|p| p.into_inner());
-        waiting.push(update);
+    /// Queues `update`; true when no task is taking its item's turns yet, so the caller
+    /// must start one.
+    fn wait(&self, update: items::QueuedUpdate) -> bool {
+        let id = update.id;
+        let mut queue = self.queue(id);
+        queue.waiting.push(update);
+        if queue.taking.contains(&id) {
+            return false;
+        }
+        queue.taking.push(id);
+        true
+    }
+
+    fn forget_taker(&self, id: ItemId) {
+        self.queue(id).taking.retain(|taking| *taking != id);
     }
 
     /// The updates of `id` waiting for a turn, oldest first, at most `max`, without those
-    /// whose caller has gone (a closed connection, the request deadline).
+    /// whose caller has gone (a closed connection, the request deadline). None left ends
+    /// the taker's task, in the same step, so a later update starts a new one.
     fn take_waiting(&self, id: ItemId, max: usize) -> Vec<items::QueuedUpdate> {
-        let mut waiting = self
-            .stripe(id)
-            .waiting
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut queue = self.queue(id);
         let mut taken = Vec::new();
-        for update in std::mem::take(&mut *waiting) {
+        for update in std::mem::take(&mut queue.waiting) {
             if update.abandoned() {
                 continue;
             }
             if update.id == id && taken.len() < max {
                 taken.push(update);
             } else {
-                waiting.push(update);
+                queue.waiting.push(update);
             }
+        }
+        if taken.is_empty() {
+            queue.taking.retain(|taking| *taking != id);
         }
         taken
     }
