@@ -29,6 +29,58 @@ pub trait Codec: sqlx::Database {
     fn get_time(row: &Self::Row, column: &str) -> sqlx::Result<DateTime<Utc>>;
     fn get_strings(row: &Self::Row, column: &str) -> sqlx::Result<Vec<String>>;
     fn get_json(row: &Self::Row, column: &str) -> sqlx::Result<Option<Value>>;
+    fn get_opt_uuid(row: &Self::Row, column: &str) -> sqlx::Result<Option<Uuid>>;
+    fn get_opt_time(row: &Self::Row, column: &str) -> sqlx::Result<Option<DateTime<Utc>>>;
+
+    // The common types, readable without naming the engine's column-index bounds.
+    fn get_text(row: &Self::Row, column: &str) -> sqlx::Result<String>;
+    fn get_opt_text(row: &Self::Row, column: &str) -> sqlx::Result<Option<String>>;
+    fn get_i64(row: &Self::Row, column: &str) -> sqlx::Result<i64>;
+    fn get_opt_i64(row: &Self::Row, column: &str) -> sqlx::Result<Option<i64>>;
+    fn get_f64(row: &Self::Row, column: &str) -> sqlx::Result<Option<f64>>;
+    fn get_bool(row: &Self::Row, column: &str) -> sqlx::Result<bool>;
+    fn get_bytes(row: &Self::Row, column: &str) -> sqlx::Result<Vec<u8>>;
+}
+
+/// The common-type getters, the same text for both engines.
+macro_rules! common_getters {
+    ($row:ty) => {
+        fn get_text(row: &$row, column: &str) -> sqlx::Result<String> {
+            row.try_get(column)
+        }
+        fn get_opt_text(row: &$row, column: &str) -> sqlx::Result<Option<String>> {
+            row.try_get(column)
+        }
+        fn get_i64(row: &$row, column: &str) -> sqlx::Result<i64> {
+            row.try_get(column)
+        }
+        fn get_opt_i64(row: &$row, column: &str) -> sqlx::Result<Option<i64>> {
+            row.try_get(column)
+        }
+        fn get_f64(row: &$row, column: &str) -> sqlx::Result<Option<f64>> {
+            row.try_get(column)
+        }
+        fn get_bool(row: &$row, column: &str) -> sqlx::Result<bool> {
+            row.try_get(column)
+        }
+        fn get_bytes(row: &$row, column: &str) -> sqlx::Result<Vec<u8>> {
+            row.try_get(column)
+        }
+        fn get_opt_uuid(row: &$row, column: &str) -> sqlx::Result<Option<Uuid>> {
+            let present: Option<Self::Uuid> = row.try_get(column)?;
+            match present {
+                Some(_) => Self::get_uuid(row, column).map(Some),
+                None => Ok(None),
+            }
+        }
+        fn get_opt_time(row: &$row, column: &str) -> sqlx::Result<Option<DateTime<Utc>>> {
+            let present: Option<Self::Time> = row.try_get(column)?;
+            match present {
+                Some(_) => Self::get_time(row, column).map(Some),
+                None => Ok(None),
+            }
+        }
+    };
 }
 
 impl Codec for Postgres {
@@ -66,6 +118,7 @@ impl Codec for Postgres {
         let value: Option<Json<Value>> = row.try_get(column)?;
         Ok(value.map(|Json(v)| v))
     }
+    common_getters!(PgRow);
 }
 
 impl Codec for Sqlite {
@@ -108,6 +161,7 @@ impl Codec for Sqlite {
         text.map(|t| serde_json::from_str(&t).map_err(|e| sqlx::Error::Decode(e.into())))
             .transpose()
     }
+    common_getters!(SqliteRow);
 }
 
 fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {

@@ -15,14 +15,18 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 mod codec;
+mod engine;
 mod metrics;
 mod reachability;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod timescale;
 pub use codec::Codec;
+pub use engine::Tx;
+// For the engine macros, expanded in the repositories' crates.
 pub use metrics::DbMetrics;
 use reachability::Reachability;
+pub use sqlx;
 pub use timescale::{Timescale, optional_step};
 
 pub const DEFAULT_POOL_SIZE: u32 = 10;

@@ -15,6 +15,7 @@
 //! * [`server`]: serving with timeouts, a connection cap and graceful shutdown.
 
 pub mod app;
+pub mod audit;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -23,6 +24,7 @@ pub mod health;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod query;
 pub mod routing;
 pub mod server;
 pub mod target;

@@ -167,3 +167,26 @@ pub fn assert_routes_documented(doc: &OpenApiDoc, routed: &[(Method, String)]) {
         "documented but not routed: {unrouted:#?}"
     );
 }
+
+/// Rows in `table` of the database at `url` (SQLite or PostgreSQL), read straight from
+/// it, bypassing the service.
+pub async fn count_rows(url: &str, table: &str) -> i64 {
+    let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
+        let n = sqlx::query_scalar(sql)
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+        pool.close().await;
+        n
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.expect("postgres");
+        let n = sqlx::query_scalar(sql)
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+        pool.close().await;
+        n
+    }
+}

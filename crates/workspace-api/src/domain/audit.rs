@@ -127,20 +127,8 @@ impl AuditEntry {
 /// Server-maintained stamps that change with every write and say nothing on their own.
 const STAMPS: [&str; 3] = ["updatedAt", "updatedBy", "updated_at"];
 
-/// The top-level keys whose values differ between the two images (sorted), stamps aside.
 fn changed_fields(old: Option<&Value>, new: Option<&Value>) -> Vec<String> {
-    let (Some(Value::Object(old)), Some(Value::Object(new))) = (old, new) else {
-        return Vec::new();
-    };
-    let mut keys: Vec<String> = old
-        .keys()
-        .chain(new.keys())
-        .filter(|k| !STAMPS.contains(&k.as_str()) && old.get(*k) != new.get(*k))
-        .cloned()
-        .collect();
-    keys.sort();
-    keys.dedup();
-    keys
+    shared::audit::changed_fields(old, new, &STAMPS)
 }
 
 #[cfg(test)]

@@ -1,0 +1,178 @@
+//! **documentation-api** (port 3400): the registry of the platform's systems with live
+//! health checks, the ideas kanban, files stored in the database, statistics, and the
+//! audit trail of every change.
+//!
+//! [`router`] builds the application that the binary serves and the tests call: the
+//! service's routes ([`api_routes`]) inside the fleet's shared stack. Storage is embedded
+//! SQLite by default and PostgreSQL/TimescaleDB when `DOCUMENTATION_DATABASE_URL` says
+//! so; the [`service`] layer holds the rules of every write, the [`repo`] layer every SQL
+//! statement.
+
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod repo;
+pub mod routes;
+pub mod service;
+
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use anyhow::Context;
+use shared::db::{Backend, DatabaseCheck, Db, SchemaCheck};
+use shared::health::Health;
+use shared::openapi::OpenApiDoc;
+use shared::routing::RouteTable;
+use shared::server::FdBudget;
+use shared::{App, AppCore};
+use sqlx::migrate::Migrator;
+
+pub use config::Config;
+use repo::Store;
+use service::Documentation;
+
+pub const NAME: &str = "documentation-api";
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The migrations of each backend, recorded in their own table so that this service and
+/// another sharing one schema never mistake each other's migrations.
+pub static PG_MIGRATIONS: LazyLock<Migrator> = LazyLock::new(|| {
+    shared::db::with_table(
+        sqlx::migrate!("../../migrations/documentation/postgres"),
+        MIGRATIONS_TABLE,
+    )
+});
+pub static SQLITE_MIGRATIONS: LazyLock<Migrator> = LazyLock::new(|| {
+    shared::db::with_table(
+        sqlx::migrate!("../../migrations/documentation/sqlite"),
+        MIGRATIONS_TABLE,
+    )
+});
+const MIGRATIONS_TABLE: &str = "_documentation_migrations";
+pub const OPENAPI_YAML: &str = include_str!("../../../openapi/documentation-api.yaml");
+
+/// What every handler gets.
+#[derive(Clone)]
+pub struct AppState {
+    pub docs: Arc<Documentation>,
+    pub core: AppCore,
+}
+
+impl AppState {
+    /// Connects the database and brings its schema up to date (unless
+    /// `DOCUMENTATION_API_RUN_MIGRATIONS=false`). An unreachable PostgreSQL does not stop
+    /// the service: it starts, answers `/ready` with 503, and migrates once it is up.
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let core = AppCore::new(NAME, VERSION, config.http.clone());
+        let db = Db::connect(
+            &config.database_url,
+            &config.root,
+            config.pool_size,
+            core.metrics.clone(),
+        )
+        .await
+        .context("opening the documentation database")?;
+        let store = Store::new(db);
+        if config.http.run_migrations {
+            match prepare_schema(&store).await {
+                Ok(()) => {}
+                Err(e) if store.db().backend() == Backend::Postgres => {
+                    tracing::warn!(error = %e, "database not ready; migrating in the background");
+                    tokio::spawn(retry_schema(store.clone()));
+                }
+                Err(e) => return Err(e).context("migrating the documentation database"),
+            }
+        }
+        let docs = Documentation::new(store, config.health_checks.targets);
+        Ok(Self {
+            docs: Arc::new(docs),
+            core,
+        })
+    }
+}
+
+async fn prepare_schema(store: &Store) -> Result<(), shared::db::DbError> {
+    store
+        .db()
+        .migrate(&PG_MIGRATIONS, &SQLITE_MIGRATIONS)
+        .await?;
+    store.apply_timescale().await;
+    Ok(())
+}
+
+async fn retry_schema(store: Store) {
+    let mut delay = Duration::from_secs(1);
+    loop {
+        tokio::time::sleep(delay).await;
+        match prepare_schema(&store).await {
+            Ok(()) => {
+                tracing::info!("database schema ready");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in_s = delay.as_secs(), "database still not ready");
+                delay = (delay * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+}
+
+/// The service's own routes, with the table the OpenAPI test checks.
+pub fn api_routes() -> RouteTable<AppState> {
+    routes::systems::routes()
+        .merge(routes::audit::routes())
+        .merge(shared::routing::service_info(
+            NAME,
+            VERSION,
+            &[
+                ("systems", "/api/v1/systems"),
+                ("audit", "/api/v1/audit"),
+                ("health", "/health"),
+                ("metrics", "/metrics"),
+                ("openapi", "/openapi.json"),
+            ],
+        ))
+}
+
+/// The parsed OpenAPI document served at `/openapi.json` and `/openapi.yaml`.
+pub fn openapi() -> OpenApiDoc {
+    OpenApiDoc::from_yaml(OPENAPI_YAML)
+        .expect("openapi/documentation-api.yaml is valid YAML (checked by tests)")
+}
+
+/// The complete application: routes, health, metrics, OpenAPI, middleware stack.
+pub fn router(state: AppState) -> App {
+    let db = state.docs.store().db().clone();
+    let health = Health::new(NAME, VERSION)
+        .with_check(Arc::new(DatabaseCheck(db.clone())))
+        .with_readiness(Arc::new(DatabaseCheck(db.clone())))
+        .with_readiness(Arc::new(SchemaCheck {
+            db,
+            postgres: &PG_MIGRATIONS,
+            sqlite: &SQLITE_MIGRATIONS,
+        }));
+    let core = state.core.clone();
+    let api = api_routes().with_state(state);
+    core.into_app(api, health, openapi())
+}
+
+/// Builds the state, serves until `shutdown`, drains, closes the pools.
+pub async fn serve(
+    config: Config,
+    budget: FdBudget,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let state = AppState::build(&config).await?;
+    let listener = shared::server::bind(config.http.port).await?;
+    tracing::info!(
+        service = NAME,
+        port = config.http.port,
+        backend = state.docs.store().db().backend().name(),
+        "listening"
+    );
+    let options = state.core.serve_options();
+    shared::server::serve(listener, router(state.clone()), options, budget, shutdown).await?;
+    state.docs.store().db().close().await;
+    tracing::info!(service = NAME, "stopped");
+    Ok(())
+}

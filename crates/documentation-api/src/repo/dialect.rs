@@ -1,0 +1,46 @@
+//! What the two engines do differently here: row locks (PostgreSQL's `FOR UPDATE`; SQLite
+//! has one writer and needs none), case-insensitive matching, and the optional
+//! TimescaleDB steps.
+
+use sqlx::{PgPool, Postgres, Sqlite};
+
+pub trait Dialect: shared::db::Codec {
+    /// A system by id (`$1`), locked for the rest of the write transaction.
+    const SYSTEM_LOCKED: &'static str;
+    /// The system list's `WHERE` (see `system_filter!`).
+    const SYSTEM_FILTER: &'static str;
+}
+
+impl Dialect for Postgres {
+    const SYSTEM_LOCKED: &'static str = concat!(system_by_id!(), " FOR UPDATE");
+    const SYSTEM_FILTER: &'static str = system_filter!("ILIKE");
+}
+
+impl Dialect for Sqlite {
+    const SYSTEM_LOCKED: &'static str = system_by_id!();
+    // SQLite's LIKE ignores ASCII case already.
+    const SYSTEM_FILTER: &'static str = system_filter!("LIKE");
+}
+
+/// The audit log as a hypertable where the extension exists; compressed after 30 days
+/// and kept 365 where the license allows. Systems, ideas and files are never retained away.
+pub async fn apply_timescale(pool: &PgPool) {
+    use shared::db::{Timescale, optional_step};
+    let ts = Timescale::detect(pool).await;
+    if !ts.hypertables {
+        tracing::info!("timescaledb not installed: plain PostgreSQL tables");
+        return;
+    }
+    optional_step(pool, "documentation_audit_log hypertable (1 day)",
+        "SELECT create_hypertable('documentation_audit_log', 'created_at', chunk_time_interval => INTERVAL '1 day', if_not_exists => TRUE, migrate_data => TRUE)").await;
+    if !ts.policies {
+        tracing::info!("timescaledb Apache license: compression and retention skipped");
+        return;
+    }
+    optional_step(pool, "documentation_audit_log compression",
+        "ALTER TABLE documentation_audit_log SET (timescaledb.compress, timescaledb.compress_segmentby = 'entity_type')").await;
+    optional_step(pool, "documentation_audit_log compression policy (30 days)",
+        "SELECT add_compression_policy('documentation_audit_log', INTERVAL '30 days', if_not_exists => TRUE)").await;
+    optional_step(pool, "documentation_audit_log retention policy (365 days)",
+        "SELECT add_retention_policy('documentation_audit_log', INTERVAL '365 days', if_not_exists => TRUE)").await;
+}

@@ -1,0 +1,19 @@
+//! HTTP handlers, one file per resource, under `/api/v1` (the gateway strips `/api/docs`).
+
+pub mod audit;
+pub mod systems;
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+/// The JSON body as given (it carries `success: true` and the contract's keys).
+pub fn ok(body: Value) -> Response {
+    Json(body).into_response()
+}
+
+/// As [`ok`], with 201.
+pub fn created(body: Value) -> Response {
+    (StatusCode::CREATED, Json(body)).into_response()
+}

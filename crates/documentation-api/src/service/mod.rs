@@ -1,0 +1,64 @@
+//! The documentation service's rules, over the repository: what each write checks
+//! (unique names, references that exist), what it records (its audit row, in the same
+//! transaction), and the health checks of registered systems.
+
+mod systems;
+
+use crate::domain::audit::{AuditEntry, AuditFilter};
+use crate::error::Result;
+use crate::repo::{Recorded, Store, WriteTx};
+
+pub use systems::HealthReport;
+
+/// The service every handler calls.
+pub struct Documentation {
+    store: Store,
+    targets: shared::target::TargetRule,
+}
+
+impl Documentation {
+    pub fn new(store: Store, targets: shared::target::TargetRule) -> Self {
+        Self { store, targets }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Which outbound targets registered URLs may name.
+    pub fn targets(&self) -> shared::target::TargetRule {
+        self.targets
+    }
+
+    pub async fn audit(&self, filter: &AuditFilter) -> Result<(Vec<AuditEntry>, i64)> {
+        Ok(self.store.audit(filter).await?)
+    }
+
+    /// Runs `work` in one write transaction and commits it with the proof that `work`
+    /// recorded its audit row; on any error, or when nothing changed, nothing of it stays.
+    async fn write<T>(
+        &self,
+        work: impl AsyncFnOnce(&mut WriteTx) -> Result<Change<T>>,
+    ) -> Result<T> {
+        let mut tx = self.store.write().await?;
+        match work(&mut tx).await? {
+            Change::Made(out, recorded) => {
+                tx.commit(recorded).await?;
+                Ok(out)
+            }
+            Change::None(out) => Ok(out),
+        }
+    }
+}
+
+/// What a write did: a change with its audit row, or nothing (an update to the values
+/// the entity already has: no write, no audit row).
+enum Change<T> {
+    Made(T, Recorded),
+    None(T),
+}
+
+/// The JSON image of an entity in an audit row.
+fn image<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or_default()
+}

@@ -1,0 +1,6 @@
+//! Black-box tests of documentation-api over HTTP: storage tests on SQLite and on
+//! PostgreSQL, the rest once.
+
+mod helpers;
+mod infrastructure;
+mod systems;
