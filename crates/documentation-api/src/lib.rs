@@ -11,6 +11,7 @@
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod metrics;
 pub mod repo;
 pub mod routes;
 pub mod service;
@@ -83,7 +84,16 @@ impl AppState {
                 Err(e) => return Err(e).context("migrating the documentation database"),
             }
         }
-        let docs = Documentation::new(store, config.health_checks.targets);
+        let metrics = metrics::CheckMetrics::register(core.metrics.registry(), NAME)
+            .context("registering the health-check metrics")?;
+        let checker = service::HealthChecker::new(config.health_checks.clone(), metrics)
+            .context("building the health-check client")?;
+        let docs = Documentation::new(
+            store,
+            checker,
+            config.health_checks.targets,
+            config.http.request_timeout,
+        );
         Ok(Self {
             docs: Arc::new(docs),
             core,
@@ -170,8 +180,15 @@ pub async fn serve(
         backend = state.docs.store().db().backend().name(),
         "listening"
     );
+    let rounds = config
+        .health_checks
+        .interval
+        .map(|interval| service::Rounds::start(state.docs.clone(), interval));
     let options = state.core.serve_options();
     shared::server::serve(listener, router(state.clone()), options, budget, shutdown).await?;
+    if let Some(rounds) = rounds {
+        rounds.stop().await;
+    }
     state.docs.store().db().close().await;
     tracing::info!(service = NAME, "stopped");
     Ok(())

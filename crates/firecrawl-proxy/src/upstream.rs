@@ -63,7 +63,7 @@ pub struct Firecrawl {
 
 impl Firecrawl {
     pub fn new(config: &Config, metrics: FirecrawlMetrics) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
+        let client = shared_http_client::builder()
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(CONNECT_TIMEOUT.min(config.upstream.timeout))

@@ -36,7 +36,7 @@ impl TestClient {
             FdBudget::unlimited(),
             std::future::pending(),
         ));
-        let client = reqwest::Client::builder()
+        let client = shared_http_client::builder()
             .no_proxy()
             .build()
             .expect("client");

@@ -243,7 +243,10 @@ pub async fn push(
         "{}/metrics/job/{job}/stream/{stream}",
         base.as_str().trim_end_matches('/')
     );
-    let response = reqwest::Client::new()
+    let client = shared_http_client::builder()
+        .build()
+        .map_err(|e| format!("building the HTTP client: {e}"))?;
+    let response = client
         .put(&url)
         .header("content-type", "text/plain; version=0.0.4")
         .timeout(std::time::Duration::from_secs(10))

@@ -71,7 +71,7 @@ struct ErrorBody {
 
 impl QuestDb {
     pub fn new(settings: &QuestDbSettings) -> Result<Self> {
-        let http = reqwest::Client::builder()
+        let http = shared_http_client::builder()
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(std::time::Duration::from_secs(10)))
             .user_agent(concat!("timescaledb-sync/", env!("CARGO_PKG_VERSION")))

@@ -9,17 +9,23 @@ pub trait Dialect: shared::db::Codec {
     const SYSTEM_LOCKED: &'static str;
     /// The system list's `WHERE` (see `system_filter!`).
     const SYSTEM_FILTER: &'static str;
+    /// `locked`: whether this transaction holds the health-check rounds' lock.
+    const ROUND_LOCK: &'static str;
 }
 
 impl Dialect for Postgres {
     const SYSTEM_LOCKED: &'static str = concat!(system_by_id!(), " FOR UPDATE");
     const SYSTEM_FILTER: &'static str = system_filter!("ILIKE");
+    // Released with the transaction; a replica that does not get it skips the round.
+    const ROUND_LOCK: &'static str = "SELECT pg_try_advisory_xact_lock(3400) AS locked";
 }
 
 impl Dialect for Sqlite {
     const SYSTEM_LOCKED: &'static str = system_by_id!();
     // SQLite's LIKE ignores ASCII case already.
     const SYSTEM_FILTER: &'static str = system_filter!("LIKE");
+    // BEGIN IMMEDIATE already holds the one writer.
+    const ROUND_LOCK: &'static str = "SELECT TRUE AS locked";
 }
 
 /// The audit log as a hypertable where the extension exists; compressed after 30 days

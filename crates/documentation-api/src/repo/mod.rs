@@ -7,6 +7,7 @@
 #[macro_use]
 mod sql;
 mod audit;
+mod checks;
 mod dialect;
 mod systems;
 

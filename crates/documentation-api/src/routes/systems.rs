@@ -27,6 +27,8 @@ pub fn routes() -> RouteTable<AppState> {
         .get("/api/v1/systems/{id}", read)
         .put("/api/v1/systems/{id}", update)
         .delete("/api/v1/systems/{id}", remove)
+        .post("/api/v1/systems/{id}/health", check)
+        .post("/api/v1/systems/health-check-all", check_all)
 }
 
 async fn list(State(state): State<AppState>, query: QueryPairs) -> Result<Response> {
@@ -161,4 +163,40 @@ fn invalid_path_value(field: &str, allowed: &[&str]) -> ApiError {
         "invalid_value",
         format!("{field} must be one of: {}", allowed.join(", ")),
     )])
+}
+
+async fn check(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    meta: RequestMeta,
+) -> Result<Response> {
+    let report = state.docs.check_system(path_id(&id)?, &meta).await?;
+    Ok(ok(json!({
+        "success": true,
+        "data": report,
+        "message": "Health check completed",
+    })))
+}
+
+async fn check_all(State(state): State<AppState>, meta: RequestMeta) -> Result<Response> {
+    let results = state.docs.check_all(&meta).await?;
+    let data: Vec<_> = results
+        .into_iter()
+        .map(|(system, report)| match report {
+            Some(health) => json!({"system": system, "health": health}),
+            None => json!({"system": system, "health": {
+                "status": "skipped",
+                "message": "Not checked within the request's deadline",
+                "response_time_ms": null,
+                "http_status": null,
+                "last_checked": null,
+            }}),
+        })
+        .collect();
+    Ok(ok(json!({
+        "success": true,
+        "data": data,
+        "count": data.len(),
+        "message": "All systems health check completed",
+    })))
 }

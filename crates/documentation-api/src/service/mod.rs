@@ -2,23 +2,42 @@
 //! (unique names, references that exist), what it records (its audit row, in the same
 //! transaction), and the health checks of registered systems.
 
+mod checks;
+mod health_check;
 mod systems;
+
+use std::time::Duration;
 
 use crate::domain::audit::{AuditEntry, AuditFilter};
 use crate::error::Result;
 use crate::repo::{Recorded, Store, WriteTx};
 
+pub use checks::Rounds;
+pub use health_check::HealthChecker;
 pub use systems::HealthReport;
 
 /// The service every handler calls.
 pub struct Documentation {
     store: Store,
     targets: shared::target::TargetRule,
+    checker: HealthChecker,
+    /// How long `health-check-all` may wait for checks: within the request's deadline.
+    check_all_within: Duration,
 }
 
 impl Documentation {
-    pub fn new(store: Store, targets: shared::target::TargetRule) -> Self {
-        Self { store, targets }
+    pub fn new(
+        store: Store,
+        checker: HealthChecker,
+        targets: shared::target::TargetRule,
+        request_timeout: Duration,
+    ) -> Self {
+        Self {
+            store,
+            targets,
+            checker,
+            check_all_within: request_timeout.mul_f64(0.9),
+        }
     }
 
     pub fn store(&self) -> &Store {

@@ -32,6 +32,16 @@ pub async fn spawn(backend: Backend) -> TestApp {
     spawn_with(backend, &[]).await
 }
 
+/// The state of another instance on `app`'s database, to start its background parts.
+pub async fn state_sharing(app: &TestApp, settings: &[(&str, &str)]) -> AppState {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut pairs = vec![("DOCUMENTATION_DATABASE_URL", app.database_url.as_str())];
+    pairs.extend_from_slice(settings);
+    let env = Env::from_pairs(dir.path(), pairs);
+    let config = Config::from_env(&env, false).expect("valid test config");
+    AppState::build(&config).await.expect("state")
+}
+
 /// Starts the app with extra env settings (auth, limits, health checks, ...). The
 /// background health checker is off unless a test turns it on.
 pub async fn spawn_with(backend: Backend, settings: &[(&str, &str)]) -> TestApp {
