@@ -20,37 +20,42 @@ fn main() -> ExitCode {
     let env = Env::load();
     // The fleet never reads the legacy single-service `PORT`: one port cannot serve three.
     let workspace = workspace_api::Config::from_env(&env, false);
+    let documentation = documentation_api::Config::from_env(&env, false);
     let firecrawl = firecrawl_proxy::Config::from_env(&env, false);
-    let (workspace, firecrawl) = match (workspace, firecrawl) {
-        (Ok(workspace), Ok(firecrawl)) => (workspace, firecrawl),
-        (workspace, firecrawl) => {
-            let lines = [workspace.err(), firecrawl.err()]
+    let (workspace, documentation, firecrawl) = match (workspace, documentation, firecrawl) {
+        (Ok(w), Ok(d), Ok(f)) => (w, d, f),
+        (w, d, f) => {
+            let lines = [w.err(), d.err(), f.err()]
                 .into_iter()
                 .flatten()
                 .flat_map(|ConfigError(lines)| lines);
             exit_on_config_error(&ConfigError(lines.collect()))
         }
     };
+    let fleet_level = workspace
+        .http
+        .log_level
+        .max(documentation.http.log_level)
+        .max(firecrawl.http.log_level);
     let targets = [
-        (
-            "fleet",
-            workspace.http.log_level.max(firecrawl.http.log_level),
-        ),
+        ("fleet", fleet_level),
         ("workspace_api", workspace.http.log_level),
+        ("documentation_api", documentation.http.log_level),
         ("firecrawl_proxy", firecrawl.http.log_level),
     ];
-    let listeners = 2;
+    let listeners = 3;
     shared::server::run_main(
         &env,
         workspace.http.log_format,
         &targets,
         listeners,
-        |budget| run(workspace, firecrawl, budget),
+        |budget| run(workspace, documentation, firecrawl, budget),
     )
 }
 
 async fn run(
     workspace: workspace_api::Config,
+    documentation: documentation_api::Config,
     firecrawl: firecrawl_proxy::Config,
     budget: FdBudget,
 ) -> anyhow::Result<()> {
@@ -64,6 +69,13 @@ async fn run(
         (
             "workspace-api",
             workspace_api::serve(workspace, budget, signal).await,
+        )
+    });
+    let signal = until_stopped(stopped.clone());
+    services.spawn(async move {
+        (
+            "documentation-api",
+            documentation_api::serve(documentation, budget, signal).await,
         )
     });
     let signal = until_stopped(stopped);
