@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Contract fuzzing: schemathesis (from PyPI, into a local venv) against each running
-# service with a fixed seed — workspace-api on a fresh SQLite file and, when
-# TEST_DATABASE_URL names a PostgreSQL (scripts/test.sh starts one), on a fresh schema
-# there too (some inputs only fail on one backend); firecrawl-proxy in front of the
+# service with a fixed seed — workspace-api and documentation-api on fresh SQLite files
+# and, when TEST_DATABASE_URL names a PostgreSQL (scripts/test.sh starts one), on fresh
+# schemas there too (some inputs only fail on one backend); firecrawl-proxy in front of the
 # crate's fake Firecrawl (a stand-in following Firecrawl's v1 wire format).
 # Fails on any 5xx, any response that does not match the service's openapi/*.yaml, or a
 # status that document does not list.
@@ -56,22 +56,41 @@ fuzz() {
   fi
 }
 
+# Health-check rounds off: fuzzed systems point anywhere; a round would only add noise.
+DOCS_QUIET=(DOCUMENTATION_HEALTH_CHECK_INTERVAL_S=0 DOCUMENTATION_HEALTH_CHECK_TIMEOUT_MS=500)
+
 WORKSPACE_PORT=$(bench_free_port)
 start workspace-api WORKSPACE_DATABASE_URL="sqlite://$WORK/workspace.db" WORKSPACE_API_PORT="$WORKSPACE_PORT"
 fuzz workspace-api "$WORKSPACE_PORT"
 
+DOCS_PORT=$(bench_free_port)
+start documentation-api DOCUMENTATION_DATABASE_URL="sqlite://$WORK/documentation.db" \
+  DOCUMENTATION_API_PORT="$DOCS_PORT" "${DOCS_QUIET[@]}"
+fuzz documentation-api "$DOCS_PORT"
+
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
   source scripts/lib/postgres.sh
-  SCHEMA="fuzz_$(date +%s)_$$"
-  "$PG_BIN/psql" -q "$TEST_DATABASE_URL" -c "CREATE SCHEMA $SCHEMA" >/dev/null
   case "$TEST_DATABASE_URL" in *\?*) SEP='&' ;; *) SEP='?' ;; esac
+  # fresh_schema NAME -> a new schema's name in the test cluster
+  fresh_schema() {
+    local schema="fuzz_$1_$(date +%s)_$$"
+    "$PG_BIN/psql" -q "$TEST_DATABASE_URL" -c "CREATE SCHEMA $schema" >/dev/null
+    echo "$schema"
+  }
+  SCHEMA=$(fresh_schema workspace)
   WORKSPACE_PG_PORT=$(bench_free_port)
   echo "==> workspace-api on PostgreSQL (schema $SCHEMA)"
   start workspace-api WORKSPACE_DATABASE_URL="$TEST_DATABASE_URL${SEP}options[search_path]=$SCHEMA" \
     WORKSPACE_API_PORT="$WORKSPACE_PG_PORT"
   fuzz workspace-api "$WORKSPACE_PG_PORT"
+  SCHEMA=$(fresh_schema documentation)
+  DOCS_PG_PORT=$(bench_free_port)
+  echo "==> documentation-api on PostgreSQL (schema $SCHEMA)"
+  start documentation-api DOCUMENTATION_DATABASE_URL="$TEST_DATABASE_URL${SEP}options[search_path]=$SCHEMA" \
+    DOCUMENTATION_API_PORT="$DOCS_PG_PORT" "${DOCS_QUIET[@]}"
+  fuzz documentation-api "$DOCS_PG_PORT"
 else
-  echo "==> TEST_DATABASE_URL unset: workspace-api fuzzed on SQLite only (scripts/test.sh sets it)"
+  echo "==> TEST_DATABASE_URL unset: the APIs fuzzed on SQLite only (scripts/test.sh sets it)"
 fi
 
 FAKE_PORT=$(bench_free_port)
