@@ -72,7 +72,12 @@ impl Config {
         );
         let deny_private = reader.boolean(&["DOCUMENTATION_DENY_PRIVATE_TARGETS"], false);
         if let Some(strategy) = env.get("DOCUMENTATION_DB_STRATEGY") {
-            warn_on_contradiction(strategy, &database_url);
+            shared::db::warn_on_strategy(
+                "DOCUMENTATION_DB_STRATEGY",
+                strategy,
+                "DOCUMENTATION_DATABASE_URL",
+                &database_url,
+            );
         }
         let timeout = Duration::from_millis(timeout_ms);
         reader.finish(Self {
@@ -89,19 +94,6 @@ impl Config {
                 targets: TargetRule { deny_private },
             },
         })
-    }
-}
-
-/// `DOCUMENTATION_DB_STRATEGY` is accepted for compatibility but never selects a backend.
-fn warn_on_contradiction(strategy: &str, url: &str) {
-    let strategy = strategy.to_ascii_lowercase();
-    let wants_postgres = matches!(strategy.as_str(), "postgresql" | "postgres");
-    let is_postgres = Backend::from_url(url) == Some(Backend::Postgres);
-    if wants_postgres != is_postgres {
-        eprintln!(
-            "warning: DOCUMENTATION_DB_STRATEGY={strategy} is ignored; DOCUMENTATION_DATABASE_URL selects the {} backend",
-            if is_postgres { "PostgreSQL" } else { "SQLite" }
-        );
     }
 }
 

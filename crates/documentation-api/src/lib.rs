@@ -17,10 +17,9 @@ pub mod routes;
 pub mod service;
 
 use std::sync::{Arc, LazyLock};
-use std::time::Duration;
 
 use anyhow::Context;
-use shared::db::{Backend, DatabaseCheck, Db, SchemaCheck};
+use shared::db::{DatabaseCheck, Db, Schema, SchemaCheck};
 use shared::health::Health;
 use shared::openapi::OpenApiDoc;
 use shared::routing::RouteTable;
@@ -73,17 +72,12 @@ impl AppState {
         )
         .await
         .context("opening the documentation database")?;
-        let store = Store::new(db);
         if config.http.run_migrations {
-            match prepare_schema(&store).await {
-                Ok(()) => {}
-                Err(e) if store.db().backend() == Backend::Postgres => {
-                    tracing::warn!(error = %e, "database not ready; migrating in the background");
-                    tokio::spawn(retry_schema(store.clone()));
-                }
-                Err(e) => return Err(e).context("migrating the documentation database"),
-            }
+            db.prepare(schema())
+                .await
+                .context("migrating the documentation database")?;
         }
+        let store = Store::new(db);
         let metrics = metrics::CheckMetrics::register(core.metrics.registry(), NAME)
             .context("registering the health-check metrics")?;
         let checker = service::HealthChecker::new(config.health_checks.clone(), metrics)
@@ -101,29 +95,12 @@ impl AppState {
     }
 }
 
-async fn prepare_schema(store: &Store) -> Result<(), shared::db::DbError> {
-    store
-        .db()
-        .migrate(&PG_MIGRATIONS, &SQLITE_MIGRATIONS)
-        .await?;
-    store.apply_timescale().await;
-    Ok(())
-}
-
-async fn retry_schema(store: Store) {
-    let mut delay = Duration::from_secs(1);
-    loop {
-        tokio::time::sleep(delay).await;
-        match prepare_schema(&store).await {
-            Ok(()) => {
-                tracing::info!("database schema ready");
-                return;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, retry_in_s = delay.as_secs(), "database still not ready");
-                delay = (delay * 2).min(Duration::from_secs(30));
-            }
-        }
+/// The migrations of each backend and the optional TimescaleDB steps.
+pub fn schema() -> Schema {
+    Schema {
+        postgres: &PG_MIGRATIONS,
+        sqlite: &SQLITE_MIGRATIONS,
+        timescale: |pool| Box::pin(async move { repo::apply_timescale(&pool).await }),
     }
 }
 

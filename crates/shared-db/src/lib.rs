@@ -144,6 +144,46 @@ impl Db {
         }
     }
 
+    /// Brings `schema` up to date. A PostgreSQL that does not answer yet is not fatal:
+    /// the service starts unready (`/ready` 503) while this keeps trying in the
+    /// background, every second doubling to 30 s, until the schema is applied.
+    pub async fn prepare(&self, schema: Schema) -> Result<(), DbError> {
+        match self.apply(schema).await {
+            Ok(()) => Ok(()),
+            Err(e) if self.backend() == Backend::Postgres => {
+                tracing::warn!(error = %e, "database not ready; migrating in the background");
+                tokio::spawn(self.clone().retry(schema));
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn apply(&self, schema: Schema) -> Result<(), DbError> {
+        self.migrate(schema.postgres, schema.sqlite).await?;
+        if let Pools::Postgres(pool) = &self.pools {
+            (schema.timescale)(pool.clone()).await;
+        }
+        Ok(())
+    }
+
+    async fn retry(self, schema: Schema) {
+        let mut delay = Duration::from_secs(1);
+        loop {
+            tokio::time::sleep(delay).await;
+            match self.apply(schema).await {
+                Ok(()) => {
+                    tracing::info!("database schema ready");
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in_s = delay.as_secs(), "database still not ready");
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+    }
+
     /// Applies the backend's embedded migrations (idempotent).
     pub async fn migrate(&self, postgres: &Migrator, sqlite: &Migrator) -> Result<(), DbError> {
         match &self.pools {
@@ -267,6 +307,15 @@ impl Db {
     }
 }
 
+/// A service's schema: its embedded migrations per backend, and its optional TimescaleDB
+/// steps (hypertables, compression, retention), run on PostgreSQL after the migrations.
+#[derive(Clone, Copy)]
+pub struct Schema {
+    pub postgres: &'static Migrator,
+    pub sqlite: &'static Migrator,
+    pub timescale: fn(PgPool) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>>,
+}
+
 /// `migrator` recording what it applied in `table` instead of sqlx's `_sqlx_migrations`,
 /// so that services sharing one schema keep apart which migrations each has run.
 pub fn with_table(mut migrator: Migrator, table: &'static str) -> Migrator {
@@ -305,6 +354,38 @@ pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     error
         .as_database_error()
         .is_some_and(|e| e.kind() == sqlx::error::ErrorKind::UniqueViolation)
+}
+
+/// A substring `LIKE` pattern (with `ESCAPE '\\'`) in which the client's `%`, `_` and `\\`
+/// are taken literally.
+pub fn like_pattern(search: &str) -> String {
+    let mut out = String::with_capacity(search.len() + 2);
+    out.push('%');
+    for c in search.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// `*_DB_STRATEGY` variables are accepted for compatibility with the originals but never
+/// select a backend (the URL does); one that contradicts the URL is worth a warning.
+pub fn warn_on_strategy(strategy_variable: &str, strategy: &str, url_variable: &str, url: &str) {
+    let strategy = strategy.to_ascii_lowercase();
+    let wants_postgres = matches!(
+        strategy.as_str(),
+        "postgresql" | "postgres" | "timescaledb" | "neon"
+    );
+    let is_postgres = Backend::from_url(url) == Some(Backend::Postgres);
+    if wants_postgres != is_postgres {
+        eprintln!(
+            "warning: {strategy_variable}={strategy} is ignored; {url_variable} selects the {} backend",
+            if is_postgres { "PostgreSQL" } else { "SQLite" }
+        );
+    }
 }
 
 /// True when the database could not be reached (pool exhausted, connection lost).

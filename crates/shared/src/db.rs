@@ -4,7 +4,18 @@
 pub use shared_db::*;
 use sqlx::migrate::Migrator;
 
+use crate::error::ApiError;
 use crate::health::{BoxFuture, CheckOutcome, HealthCheck};
+
+/// A database failure as a client sees it: 503 while the database cannot be reached (a
+/// retry shortly may pass), else 500; the cause goes to the log, never to the client.
+pub fn api_error(error: &sqlx::Error) -> ApiError {
+    if is_unavailable(error) {
+        ApiError::unavailable("The database is unavailable, please retry shortly").with_cause(error)
+    } else {
+        ApiError::internal(error)
+    }
+}
 
 /// `/health`'s `database` check: `SELECT 1`, never a table scan.
 pub struct DatabaseCheck(pub Db);

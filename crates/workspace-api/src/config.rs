@@ -39,7 +39,12 @@ impl Config {
             1..=200,
         );
         if let Some(strategy) = env.get("LIBRARY_DB_STRATEGY") {
-            warn_on_contradiction(strategy, &database_url);
+            shared::db::warn_on_strategy(
+                "LIBRARY_DB_STRATEGY",
+                strategy,
+                "WORKSPACE_DATABASE_URL",
+                &database_url,
+            );
         }
         reader.finish(Self {
             http,
@@ -47,22 +52,6 @@ impl Config {
             pool_size,
             root: env.root().to_path_buf(),
         })
-    }
-}
-
-/// `LIBRARY_DB_STRATEGY` is accepted for compatibility but never selects a backend.
-fn warn_on_contradiction(strategy: &str, url: &str) {
-    let strategy = strategy.to_ascii_lowercase();
-    let wants_postgres = matches!(
-        strategy.as_str(),
-        "postgresql" | "postgres" | "timescaledb" | "neon"
-    );
-    let is_postgres = Backend::from_url(url) == Some(Backend::Postgres);
-    if wants_postgres != is_postgres {
-        eprintln!(
-            "warning: LIBRARY_DB_STRATEGY={strategy} is ignored; WORKSPACE_DATABASE_URL selects the {} backend",
-            if is_postgres { "PostgreSQL" } else { "SQLite" }
-        );
     }
 }
 

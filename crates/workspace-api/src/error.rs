@@ -49,11 +49,7 @@ impl From<Error> for ApiError {
             Error::Stale => ApiError::precondition_failed(message),
             Error::Contended => ApiError::unavailable(message),
             Error::Api(api) => api,
-            Error::Database(e) if shared::db::is_unavailable(&e) => {
-                ApiError::unavailable("The database is unavailable, please retry shortly")
-                    .with_cause(e)
-            }
-            Error::Database(e) => ApiError::internal(e),
+            Error::Database(e) => shared::db::api_error(&e),
         }
     }
 }

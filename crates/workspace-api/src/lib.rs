@@ -16,10 +16,9 @@ pub mod routes;
 pub mod service;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
-use shared::db::{Backend, DatabaseCheck, Db, SchemaCheck};
+use shared::db::{DatabaseCheck, Db, Schema, SchemaCheck};
 use shared::health::Health;
 use shared::openapi::OpenApiDoc;
 use shared::routing::RouteTable;
@@ -59,17 +58,12 @@ impl AppState {
         )
         .await
         .context("opening the workspace database")?;
-        let store = Store::new(db);
         if config.http.run_migrations {
-            match prepare_schema(&store).await {
-                Ok(()) => {}
-                Err(e) if store.db().backend() == Backend::Postgres => {
-                    tracing::warn!(error = %e, "database not ready; migrating in the background");
-                    tokio::spawn(retry_schema(store.clone()));
-                }
-                Err(e) => return Err(e).context("migrating the workspace database"),
-            }
+            db.prepare(schema())
+                .await
+                .context("migrating the workspace database")?;
         }
+        let store = Store::new(db);
         Ok(Self {
             workspace: Arc::new(Workspace::new(store)),
             core,
@@ -77,29 +71,12 @@ impl AppState {
     }
 }
 
-async fn prepare_schema(store: &Store) -> Result<(), shared::db::DbError> {
-    store
-        .db()
-        .migrate(&PG_MIGRATIONS, &SQLITE_MIGRATIONS)
-        .await?;
-    store.apply_timescale().await;
-    Ok(())
-}
-
-async fn retry_schema(store: Store) {
-    let mut delay = Duration::from_secs(1);
-    loop {
-        tokio::time::sleep(delay).await;
-        match prepare_schema(&store).await {
-            Ok(()) => {
-                tracing::info!("database schema ready");
-                return;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, retry_in_s = delay.as_secs(), "database still not ready");
-                delay = (delay * 2).min(Duration::from_secs(30));
-            }
-        }
+/// The migrations of each backend and the optional TimescaleDB steps.
+pub fn schema() -> Schema {
+    Schema {
+        postgres: &PG_MIGRATIONS,
+        sqlite: &SQLITE_MIGRATIONS,
+        timescale: |pool| Box::pin(async move { repo::apply_timescale(&pool).await }),
     }
 }
 

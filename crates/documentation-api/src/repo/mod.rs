@@ -15,7 +15,7 @@ use shared::db::{Db, Tx};
 
 use crate::domain::audit::AuditEntry;
 
-pub use dialect::Dialect;
+pub use dialect::{Dialect, apply_timescale};
 
 /// The documentation service's storage.
 #[derive(Clone, Debug)]
@@ -35,13 +35,6 @@ impl Store {
     /// Opens a write.
     pub async fn write(&self) -> sqlx::Result<WriteTx> {
         Ok(WriteTx(self.db.begin_write().await?))
-    }
-
-    /// Creates hypertables and policies where TimescaleDB offers them (PostgreSQL only).
-    pub async fn apply_timescale(&self) {
-        if let shared::db::Pools::Postgres(pool) = &self.db.pools {
-            dialect::apply_timescale(pool).await;
-        }
     }
 }
 

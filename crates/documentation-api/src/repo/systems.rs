@@ -30,20 +30,6 @@ fn order_clause(by: SystemOrder, direction: Direction) -> String {
     format!("{column} {direction}, id {direction}")
 }
 
-/// A substring LIKE pattern with the client's `%`, `_` and `\` taken literally.
-pub(super) fn like_pattern(search: &str) -> String {
-    let mut out = String::with_capacity(search.len() + 2);
-    out.push('%');
-    for c in search.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
-}
-
 pub(super) fn system_row<D: Codec>(row: &D::Row) -> sqlx::Result<System> {
     let parsed = |column: &str, text: String| {
         sqlx::Error::Decode(
@@ -131,7 +117,7 @@ fn metadata(s: &System) -> Option<Value> {
 
 impl Store {
     pub async fn systems(&self, q: &SystemQuery) -> sqlx::Result<(Vec<System>, i64)> {
-        let pattern = q.search.as_deref().map(like_pattern);
+        let pattern = q.search.as_deref().map(shared::db::like_pattern);
         let order = order_clause(q.order_by, q.order_direction);
         self.db
             .timed("systems.list", async {

@@ -152,6 +152,10 @@ impl HealthChecker {
         if let Some(refused) = find_cause::<Refused>(error) {
             return report(SystemStatus::Error, refused.0.message(), None, None);
         }
+        if let Some(tls) = find_cause::<rustls::Error>(error) {
+            let message = format!("TLS handshake failed: {tls}");
+            return report(SystemStatus::Error, &message, None, None);
+        }
         if find_cause::<TooManyRedirects>(error).is_some() || error.is_redirect() {
             let message = format!("More than {MAX_REDIRECTS} redirects");
             return report(SystemStatus::Error, &message, None, None);

@@ -13,6 +13,7 @@ mod sqlite;
 use shared::db::{Db, Pools};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
+pub use pg::apply_timescale;
 use queries::{Dialect, Queries};
 use sql::Records;
 
@@ -40,20 +41,6 @@ fn order_clause(sort: SortKey, order: SortOrder) -> &'static str {
         (Title, Desc) => "lower(title) DESC, id DESC",
         (Title, Asc) => "lower(title) ASC, id ASC",
     }
-}
-
-/// A substring LIKE pattern with the client's `%`, `_` and `\` taken literally.
-fn search_pattern(search: &str) -> String {
-    let mut out = String::with_capacity(search.len() + 2);
-    out.push('%');
-    for c in search.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
 }
 
 #[derive(Clone, Debug)]
@@ -96,13 +83,6 @@ impl Store {
 
     pub fn db(&self) -> &Db {
         &self.db
-    }
-
-    /// Creates hypertables and policies where TimescaleDB offers them (PostgreSQL only).
-    pub async fn apply_timescale(&self) {
-        if let Backend::Pg(pool) = &self.backend {
-            pg::apply_timescale(pool).await;
-        }
     }
 
     pub async fn list_items(&self, q: &ItemQuery) -> sqlx::Result<(Vec<Item>, i64)> {

@@ -9,8 +9,8 @@ use serde_json::Value;
 use shared::db::Codec;
 use sqlx::{AssertSqlSafe, ColumnIndex, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
 
+use super::order_clause;
 use super::sql::*;
-use super::{order_clause, search_pattern};
 use crate::domain::audit::{Action, AuditEntry, AuditFilter, EntityType};
 use crate::domain::category::Category;
 use crate::domain::item::{Item, ItemId, Priority, Status};
@@ -69,7 +69,7 @@ where
             DB::ITEM_FILTER,
             order_clause(q.sort, q.order)
         );
-        let pattern = q.search.as_deref().map(search_pattern);
+        let pattern = q.search.as_deref().map(shared::db::like_pattern);
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(q.category.as_deref())
             .bind(q.status.map(Status::as_str))
