@@ -174,13 +174,19 @@ impl HealthChecker {
     }
 }
 
+/// The first `E` in `error`'s chain of causes, looking inside I/O errors too (an
+/// `io::Error` hides the error it wraps from `source()`, and TLS failures come so).
 fn find_cause<'a, E: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Option<&'a E> {
     let mut cause: Option<&(dyn StdError + 'static)> = Some(error);
     while let Some(current) = cause {
         if let Some(found) = current.downcast_ref::<E>() {
             return Some(found);
         }
-        cause = current.source();
+        let wrapped = current
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map(|inner| inner as &(dyn StdError + 'static));
+        cause = wrapped.or_else(|| current.source());
     }
     None
 }

@@ -192,6 +192,48 @@ mod checks_report_what_answered {
     }
 }
 
+/// A TLS server on loopback with a certificate no public root vouches for.
+fn tls_target() -> u16 {
+    let rcgen::CertifiedKey { cert, signing_key } =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("certificate");
+    let key = rustls::pki_types::PrivatePkcs8KeyDer::from(signing_key.serialize_der());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone()], key.into())
+        .expect("server config");
+    let config = Arc::new(config);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for mut socket in listener.incoming().flatten() {
+            let mut tls = rustls::ServerConnection::new(config.clone()).expect("connection");
+            // The client gives up on the certificate; the server only has to try.
+            let _ = tls.complete_io(&mut socket);
+        }
+    });
+    port
+}
+
+mod https_is_spoken {
+    use super::*;
+    #[tokio::test]
+    async fn sqlite() {
+        let app = spawn(Backend::Sqlite).await;
+        let port = tls_target();
+        let id = register(&app, "tls", &format!("https://localhost:{port}/")).await;
+        let report = check(&app, &id).await;
+        assert_eq!(report["status"], "error", "{report}");
+        let message = report["message"].as_str().expect("message");
+        assert!(
+            message.starts_with("TLS handshake failed") && message.contains("certificate"),
+            "the handshake ran and judged the certificate: {message}"
+        );
+    }
+}
+
 mod check_all_answers_within_the_deadline {
     use super::*;
     #[tokio::test]
