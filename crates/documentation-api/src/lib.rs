@@ -83,7 +83,8 @@ impl AppState {
                 Err(e) => return Err(e).context("migrating the documentation database"),
             }
         }
-        let docs = Documentation::new(store, config.health_checks.targets);
+        let docs = Documentation::new(store, config.health_checks.targets)
+            .with_upload_limit(config.max_upload_bytes);
         Ok(Self {
             docs: Arc::new(docs),
             core,
@@ -121,12 +122,14 @@ async fn retry_schema(store: Store) {
 pub fn api_routes() -> RouteTable<AppState> {
     routes::systems::routes()
         .merge(routes::audit::routes())
+        .merge(routes::files::routes())
         .merge(shared::routing::service_info(
             NAME,
             VERSION,
             &[
                 ("systems", "/api/v1/systems"),
                 ("audit", "/api/v1/audit"),
+                ("files", "/api/v1/files"),
                 ("health", "/health"),
                 ("metrics", "/metrics"),
                 ("openapi", "/openapi.json"),

@@ -9,17 +9,31 @@ pub trait Dialect: shared::db::Codec {
     const SYSTEM_LOCKED: &'static str;
     /// The system list's `WHERE` (see `system_filter!`).
     const SYSTEM_FILTER: &'static str;
+    /// A file by id (`$1`), locked for the rest of the write transaction.
+    const FILE_LOCKED: &'static str;
+    /// The file list's `WHERE` (see `file_filter!`).
+    const FILE_FILTER: &'static str;
+    /// `$3` bytes of file `$1`'s content from byte `$2` (1-based), read by the database
+    /// so that a range never loads the whole file into the service.
+    const FILE_RANGE: &'static str;
 }
 
 impl Dialect for Postgres {
     const SYSTEM_LOCKED: &'static str = concat!(system_by_id!(), " FOR UPDATE");
     const SYSTEM_FILTER: &'static str = system_filter!("ILIKE");
+    const FILE_LOCKED: &'static str = concat!(file_by_id!(), " FOR UPDATE");
+    const FILE_FILTER: &'static str = file_filter!("ILIKE");
+    const FILE_RANGE: &'static str = "SELECT substring(content from $2 for $3) AS part \
+         FROM documentation_file_contents WHERE file_id = $1";
 }
 
 impl Dialect for Sqlite {
     const SYSTEM_LOCKED: &'static str = system_by_id!();
     // SQLite's LIKE ignores ASCII case already.
     const SYSTEM_FILTER: &'static str = system_filter!("LIKE");
+    const FILE_LOCKED: &'static str = file_by_id!();
+    const FILE_FILTER: &'static str = file_filter!("LIKE");
+    const FILE_RANGE: &'static str = "SELECT substr(content, $2, $3) AS part FROM documentation_file_contents WHERE file_id = $1";
 }
 
 /// The audit log as a hypertable where the extension exists; compressed after 30 days

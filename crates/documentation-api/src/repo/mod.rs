@@ -8,6 +8,7 @@
 mod sql;
 mod audit;
 mod dialect;
+mod files;
 mod systems;
 
 use shared::db::{Db, Tx};
@@ -15,6 +16,7 @@ use shared::db::{Db, Tx};
 use crate::domain::audit::AuditEntry;
 
 pub use dialect::Dialect;
+pub use files::Parent;
 
 /// The documentation service's storage.
 #[derive(Clone, Debug)]

@@ -2,23 +2,40 @@
 //! (unique names, references that exist), what it records (its audit row, in the same
 //! transaction), and the health checks of registered systems.
 
+mod files;
 mod systems;
 
 use crate::domain::audit::{AuditEntry, AuditFilter};
 use crate::error::Result;
 use crate::repo::{Recorded, Store, WriteTx};
 
+pub use files::{MAX_FILES_PER_REQUEST, Received, UploadRefusal};
 pub use systems::HealthReport;
 
 /// The service every handler calls.
 pub struct Documentation {
     store: Store,
     targets: shared::target::TargetRule,
+    upload_limit: u64,
 }
 
 impl Documentation {
     pub fn new(store: Store, targets: shared::target::TargetRule) -> Self {
-        Self { store, targets }
+        Self {
+            store,
+            targets,
+            upload_limit: crate::config::DEFAULT_MAX_UPLOAD_BYTES,
+        }
+    }
+
+    /// The most bytes one uploaded file may have.
+    pub fn with_upload_limit(mut self, bytes: u64) -> Self {
+        self.upload_limit = bytes;
+        self
+    }
+
+    pub fn upload_limit(&self) -> u64 {
+        self.upload_limit
     }
 
     pub fn store(&self) -> &Store {

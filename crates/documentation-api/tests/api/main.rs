@@ -1,6 +1,10 @@
 //! Black-box tests of documentation-api over HTTP: storage tests on SQLite and on
 //! PostgreSQL, the rest once.
 
+mod file_downloads;
+mod file_lists;
+mod file_support;
+mod files;
 mod helpers;
 mod infrastructure;
 mod systems;
