@@ -31,6 +31,7 @@ pub mod audit;
 pub mod download;
 pub mod fields;
 pub mod file;
+pub mod file_stats;
 pub mod file_type;
 pub mod system;
 

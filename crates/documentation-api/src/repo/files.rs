@@ -9,7 +9,8 @@ use uuid::Uuid;
 use super::dialect::Dialect;
 use super::systems::like_pattern;
 use super::{Store, WriteTx};
-use crate::domain::file::{File, FileGroup, FileOrder, FileQuery};
+use crate::domain::file::{File, FileOrder, FileQuery};
+use crate::domain::file_stats::FileGroup;
 use crate::domain::system::Direction;
 
 /// A parent a file may point to.

@@ -69,7 +69,7 @@ pub async fn download(
     .await
 }
 
-fn text<'h>(headers: &'h HeaderMap, name: header::HeaderName) -> Option<&'h str> {
+fn text(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 

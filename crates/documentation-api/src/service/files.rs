@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use super::{Change, Documentation, image};
 use crate::domain::audit::{Action, AuditEntry, RequestMeta};
-use crate::domain::file::{File, FilePatch, FileQuery, FileStats, UploadFields, Viewer};
+use crate::domain::file::{File, FilePatch, FileQuery, UploadFields, Viewer};
+use crate::domain::file_stats::FileStats;
 use crate::domain::{Entity, file_type, new_id, now};
 use crate::error::{Error, Result};
 use crate::repo::{Parent, WriteTx};

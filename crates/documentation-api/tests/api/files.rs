@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::file_support::{ELF, PNG, file, sha256, text};
-use crate::helpers::{Backend, TestApp, spawn_with};
+use crate::helpers::TestApp;
 
 macro_rules! with_small_limit {
     ($($name:ident),+ $(,)?) => {
@@ -30,7 +30,10 @@ with_small_limit!(
     multi_uploads_report_each_file,
     the_idea_alias_uploads_to_its_idea,
 );
-crate::both_backends!(uploads_check_references_and_fields);
+crate::both_backends!(
+    uploads_check_references_and_fields,
+    the_default_limit_is_ten_mebibytes
+);
 
 async fn the_limit_is_exact_and_an_oversize_upload_stores_nothing(app: TestApp) {
     let exact = vec![b'a'; 1024];
@@ -297,9 +300,7 @@ async fn uploads_check_references_and_fields(app: TestApp) {
     assert_eq!(stored["uploaded_by"], "anonymous");
 }
 
-#[tokio::test]
-async fn the_default_limit_is_ten_mebibytes() {
-    let app = spawn_with(Backend::Sqlite, &[]).await;
+async fn the_default_limit_is_ten_mebibytes(app: TestApp) {
     let info = app.get("/api/v1/files/upload-info").await;
     assert_eq!(info.body["data"]["max_file_size"], 10 * 1024 * 1024);
     let big = vec![b'x'; 2 * 1024 * 1024];
