@@ -87,7 +87,8 @@ impl AppState {
             checker,
             config.health_checks.targets,
             config.http.request_timeout,
-        );
+        )
+        .with_upload_limit(config.max_upload_bytes);
         Ok(Self {
             docs: Arc::new(docs),
             core,
@@ -108,12 +109,14 @@ pub fn schema() -> Schema {
 pub fn api_routes() -> RouteTable<AppState> {
     routes::systems::routes()
         .merge(routes::audit::routes())
+        .merge(routes::files::routes())
         .merge(shared::routing::service_info(
             NAME,
             VERSION,
             &[
                 ("systems", "/api/v1/systems"),
                 ("audit", "/api/v1/audit"),
+                ("files", "/api/v1/files"),
                 ("health", "/health"),
                 ("metrics", "/metrics"),
                 ("openapi", "/openapi.json"),

@@ -28,7 +28,11 @@ macro_rules! string_enum {
 }
 
 pub mod audit;
+pub mod download;
 pub mod fields;
+pub mod file;
+pub mod file_stats;
+pub mod file_type;
 pub mod system;
 
 use shared::{ApiError, FieldError};

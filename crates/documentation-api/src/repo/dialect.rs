@@ -11,6 +11,13 @@ pub trait Dialect: shared::db::Codec {
     const SYSTEM_FILTER: &'static str;
     /// `locked`: whether this transaction holds the health-check rounds' lock.
     const ROUND_LOCK: &'static str;
+    /// A file by id (`$1`), locked for the rest of the write transaction.
+    const FILE_LOCKED: &'static str;
+    /// The file list's `WHERE` (see `file_filter!`).
+    const FILE_FILTER: &'static str;
+    /// `$3` bytes of file `$1`'s content from byte `$2` (1-based), read by the database
+    /// so that a range never loads the whole file into the service.
+    const FILE_RANGE: &'static str;
 }
 
 impl Dialect for Postgres {
@@ -18,6 +25,10 @@ impl Dialect for Postgres {
     const SYSTEM_FILTER: &'static str = system_filter!("ILIKE");
     // Released with the transaction; a replica that does not get it skips the round.
     const ROUND_LOCK: &'static str = "SELECT pg_try_advisory_xact_lock(3400) AS locked";
+    const FILE_LOCKED: &'static str = concat!(file_by_id!(), " FOR UPDATE");
+    const FILE_FILTER: &'static str = file_filter!("ILIKE");
+    const FILE_RANGE: &'static str = "SELECT substring(content from $2 for $3) AS part \
+         FROM documentation_file_contents WHERE file_id = $1";
 }
 
 impl Dialect for Sqlite {
@@ -26,6 +37,9 @@ impl Dialect for Sqlite {
     const SYSTEM_FILTER: &'static str = system_filter!("LIKE");
     // BEGIN IMMEDIATE already holds the one writer.
     const ROUND_LOCK: &'static str = "SELECT TRUE AS locked";
+    const FILE_LOCKED: &'static str = file_by_id!();
+    const FILE_FILTER: &'static str = file_filter!("LIKE");
+    const FILE_RANGE: &'static str = "SELECT substr(content, $2, $3) AS part FROM documentation_file_contents WHERE file_id = $1";
 }
 
 /// The audit log as a hypertable where the extension exists; compressed after 30 days

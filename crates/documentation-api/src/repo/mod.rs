@@ -9,6 +9,7 @@ mod sql;
 mod audit;
 mod checks;
 mod dialect;
+mod files;
 mod systems;
 
 use shared::db::{Db, Tx};
@@ -16,6 +17,7 @@ use shared::db::{Db, Tx};
 use crate::domain::audit::AuditEntry;
 
 pub use dialect::{Dialect, apply_timescale};
+pub use files::Parent;
 
 /// The documentation service's storage.
 #[derive(Clone, Debug)]

@@ -1,7 +1,10 @@
 //! HTTP handlers, one file per resource, under `/api/v1` (the gateway strips `/api/docs`).
 
 pub mod audit;
+mod downloads;
+pub mod files;
 pub mod systems;
+mod uploads;
 
 use axum::Json;
 use axum::http::StatusCode;

@@ -3,6 +3,7 @@
 //! transaction), and the health checks of registered systems.
 
 mod checks;
+mod files;
 mod health_check;
 mod systems;
 
@@ -13,6 +14,7 @@ use crate::error::Result;
 use crate::repo::{Recorded, Store, WriteTx};
 
 pub use checks::Rounds;
+pub use files::{MAX_FILES_PER_REQUEST, Received, UploadRefusal};
 pub use health_check::HealthChecker;
 pub use systems::HealthReport;
 
@@ -23,6 +25,7 @@ pub struct Documentation {
     checker: HealthChecker,
     /// How long `health-check-all` may wait for checks: within the request's deadline.
     check_all_within: Duration,
+    upload_limit: u64,
 }
 
 impl Documentation {
@@ -37,7 +40,18 @@ impl Documentation {
             targets,
             checker,
             check_all_within: request_timeout.mul_f64(0.9),
+            upload_limit: crate::config::DEFAULT_MAX_UPLOAD_BYTES,
         }
+    }
+
+    /// The most bytes one uploaded file may have.
+    pub fn with_upload_limit(mut self, bytes: u64) -> Self {
+        self.upload_limit = bytes;
+        self
+    }
+
+    pub fn upload_limit(&self) -> u64 {
+        self.upload_limit
     }
 
     pub fn store(&self) -> &Store {

@@ -2,6 +2,10 @@
 //! PostgreSQL, the rest once.
 
 mod checks;
+mod file_downloads;
+mod file_lists;
+mod file_support;
+mod files;
 mod helpers;
 mod infrastructure;
 mod systems;
