@@ -121,12 +121,16 @@ async fn retry_schema(store: Store) {
 pub fn api_routes() -> RouteTable<AppState> {
     routes::systems::routes()
         .merge(routes::audit::routes())
+        .merge(routes::ideas::routes())
+        .merge(routes::stats::routes())
         .merge(shared::routing::service_info(
             NAME,
             VERSION,
             &[
                 ("systems", "/api/v1/systems"),
                 ("audit", "/api/v1/audit"),
+                ("ideas", "/api/v1/ideas"),
+                ("stats", "/api/v1/stats"),
                 ("health", "/health"),
                 ("metrics", "/metrics"),
                 ("openapi", "/openapi.json"),

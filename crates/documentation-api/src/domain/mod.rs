@@ -29,6 +29,9 @@ macro_rules! string_enum {
 
 pub mod audit;
 pub mod fields;
+pub mod idea;
+pub mod idea_query;
+pub mod stats;
 pub mod system;
 
 use shared::{ApiError, FieldError};

@@ -8,6 +8,8 @@
 mod sql;
 mod audit;
 mod dialect;
+mod ideas;
+mod stats;
 mod systems;
 
 use shared::db::{Db, Tx};

@@ -44,7 +44,7 @@ pub(super) fn like_pattern(search: &str) -> String {
     out
 }
 
-fn system_row<D: Codec>(row: &D::Row) -> sqlx::Result<System> {
+pub(super) fn system_row<D: Codec>(row: &D::Row) -> sqlx::Result<System> {
     let parsed = |column: &str, text: String| {
         sqlx::Error::Decode(
             format!("unexpected {column} {text:?} in the documentation database").into(),

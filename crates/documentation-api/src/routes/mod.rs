@@ -1,6 +1,8 @@
 //! HTTP handlers, one file per resource, under `/api/v1` (the gateway strips `/api/docs`).
 
 pub mod audit;
+pub mod ideas;
+pub mod stats;
 pub mod systems;
 
 use axum::Json;

@@ -2,12 +2,17 @@
 //! (unique names, references that exist), what it records (its audit row, in the same
 //! transaction), and the health checks of registered systems.
 
+mod health_summary;
+mod ideas;
+mod stats;
 mod systems;
 
 use crate::domain::audit::{AuditEntry, AuditFilter};
 use crate::error::Result;
 use crate::repo::{Recorded, Store, WriteTx};
 
+pub use health_summary::HealthSummary;
+pub use ideas::Kanban;
 pub use systems::HealthReport;
 
 /// The service every handler calls.

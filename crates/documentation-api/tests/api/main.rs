@@ -2,5 +2,7 @@
 //! PostgreSQL, the rest once.
 
 mod helpers;
+mod ideas;
 mod infrastructure;
+mod stats;
 mod systems;
