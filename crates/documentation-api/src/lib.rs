@@ -110,6 +110,8 @@ pub fn api_routes() -> RouteTable<AppState> {
     routes::systems::routes()
         .merge(routes::audit::routes())
         .merge(routes::files::routes())
+        .merge(routes::ideas::routes())
+        .merge(routes::stats::routes())
         .merge(shared::routing::service_info(
             NAME,
             VERSION,
@@ -117,6 +119,8 @@ pub fn api_routes() -> RouteTable<AppState> {
                 ("systems", "/api/v1/systems"),
                 ("audit", "/api/v1/audit"),
                 ("files", "/api/v1/files"),
+                ("ideas", "/api/v1/ideas"),
+                ("stats", "/api/v1/stats"),
                 ("health", "/health"),
                 ("metrics", "/metrics"),
                 ("openapi", "/openapi.json"),

@@ -33,6 +33,9 @@ pub mod fields;
 pub mod file;
 pub mod file_stats;
 pub mod file_type;
+pub mod idea;
+pub mod idea_query;
+pub mod stats;
 pub mod system;
 
 use shared::{ApiError, FieldError};

@@ -1,6 +1,7 @@
 //! What the two engines do differently here: row locks (PostgreSQL's `FOR UPDATE`; SQLite
-//! has one writer and needs none), case-insensitive matching, and the optional
-//! TimescaleDB steps.
+//! has one writer and needs none), case-insensitive matching, id lists, time arithmetic
+//! (PostgreSQL's intervals, SQLite's integer microseconds), and the optional TimescaleDB
+//! steps.
 
 use sqlx::{PgPool, Postgres, Sqlite};
 
@@ -18,6 +19,21 @@ pub trait Dialect: shared::db::Codec {
     /// `$3` bytes of file `$1`'s content from byte `$2` (1-based), read by the database
     /// so that a range never loads the whole file into the service.
     const FILE_RANGE: &'static str;
+    /// A system by id (`$1`) that a write is about to reference: kept from being deleted
+    /// until the transaction ends (PostgreSQL's `FOR KEY SHARE`), updates still free.
+    const SYSTEM_REFERENCED: &'static str;
+    /// The systems whose ids are in the string list `$1`.
+    const SYSTEMS_BY_IDS: &'static str;
+    /// An idea by id (`$1`), locked for the rest of the write transaction.
+    const IDEA_LOCKED: &'static str;
+    /// The idea list's `WHERE` (see `idea_filter!`).
+    const IDEA_FILTER: &'static str;
+    /// Idea counts of the last days and the mean time to completion (see `idea_recent!`).
+    const IDEA_RECENT: &'static str;
+    /// Per UTC day, what was created and completed (see `activity!`).
+    const ACTIVITY: &'static str;
+    /// Files whose original name or description match `$1` (see `file_search!`).
+    const FILE_SEARCH: &'static str;
 }
 
 impl Dialect for Postgres {
@@ -29,6 +45,19 @@ impl Dialect for Postgres {
     const FILE_FILTER: &'static str = file_filter!("ILIKE");
     const FILE_RANGE: &'static str = "SELECT substring(content from $2 for $3) AS part \
          FROM documentation_file_contents WHERE file_id = $1";
+    const SYSTEM_REFERENCED: &'static str = concat!(system_by_id!(), " FOR KEY SHARE");
+    const SYSTEMS_BY_IDS: &'static str = concat!(
+        "SELECT ",
+        system_columns!(),
+        " FROM documentation_systems WHERE id = ANY(CAST($1 AS UUID[]))"
+    );
+    const IDEA_LOCKED: &'static str = concat!(idea_by_id!(), " FOR UPDATE");
+    const IDEA_FILTER: &'static str = idea_filter!("ILIKE");
+    const IDEA_RECENT: &'static str =
+        idea_recent!("EXTRACT(EPOCH FROM (completed_at - created_at))");
+    const ACTIVITY: &'static str =
+        activity!("CAST(FLOOR(EXTRACT(EPOCH FROM ", ") / 86400) AS BIGINT)");
+    const FILE_SEARCH: &'static str = file_search!("ILIKE");
 }
 
 impl Dialect for Sqlite {
@@ -40,6 +69,19 @@ impl Dialect for Sqlite {
     const FILE_LOCKED: &'static str = file_by_id!();
     const FILE_FILTER: &'static str = file_filter!("LIKE");
     const FILE_RANGE: &'static str = "SELECT substr(content, $2, $3) AS part FROM documentation_file_contents WHERE file_id = $1";
+    // One writer: nothing can delete the system before the transaction ends.
+    const SYSTEM_REFERENCED: &'static str = system_by_id!();
+    const SYSTEMS_BY_IDS: &'static str = concat!(
+        "SELECT ",
+        system_columns!(),
+        " FROM documentation_systems WHERE id IN (SELECT value FROM json_each($1))"
+    );
+    const IDEA_LOCKED: &'static str = idea_by_id!();
+    const IDEA_FILTER: &'static str = idea_filter!("LIKE");
+    // Times are microseconds.
+    const IDEA_RECENT: &'static str = idea_recent!("((completed_at - created_at) / 1000000.0)");
+    const ACTIVITY: &'static str = activity!("(", " / 86400000000)");
+    const FILE_SEARCH: &'static str = file_search!("LIKE");
 }
 
 /// The audit log as a hypertable where the extension exists; compressed after 30 days

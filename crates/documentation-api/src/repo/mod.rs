@@ -10,6 +10,8 @@ mod audit;
 mod checks;
 mod dialect;
 mod files;
+mod ideas;
+mod stats;
 mod systems;
 
 use shared::db::{Db, Tx};

@@ -107,7 +107,9 @@ const UPDATE_SYSTEM: &str = "UPDATE documentation_systems SET name = $2, descrip
      owner = $12, tags = $13, metadata = $14, icon = $15, color = $16, host = $17, port = $18, created_by = $19, \
      updated_by = $20, created_at = $21, updated_at = $22, name_key = $23 WHERE id = $1";
 const DELETE_SYSTEM: &str = "DELETE FROM documentation_systems WHERE id = $1";
-const SYSTEM_STATS: &str = "SELECT status, type, owner, COUNT(*) AS n, SUM(response_time_ms) AS time_sum, \
+/// The sum is cast: PostgreSQL sums BIGINTs as NUMERIC and SQLite integers as INTEGER,
+/// neither of which reads as a float.
+const SYSTEM_STATS: &str = "SELECT status, type, owner, COUNT(*) AS n, CAST(SUM(response_time_ms) AS DOUBLE PRECISION) AS time_sum, \
      COUNT(response_time_ms) AS timed FROM documentation_systems GROUP BY status, type, owner";
 const SYSTEM_EXISTS: &str = "SELECT COUNT(*) AS n FROM documentation_systems WHERE id = $1";
 

@@ -3,6 +3,8 @@
 pub mod audit;
 mod downloads;
 pub mod files;
+pub mod ideas;
+pub mod stats;
 pub mod systems;
 mod uploads;
 

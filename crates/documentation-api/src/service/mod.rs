@@ -5,6 +5,9 @@
 mod checks;
 mod files;
 mod health_check;
+mod health_summary;
+mod ideas;
+mod stats;
 mod systems;
 
 use std::time::Duration;
@@ -16,6 +19,8 @@ use crate::repo::{Recorded, Store, WriteTx};
 pub use checks::Rounds;
 pub use files::{MAX_FILES_PER_REQUEST, Received, UploadRefusal};
 pub use health_check::HealthChecker;
+pub use health_summary::HealthSummary;
+pub use ideas::Kanban;
 pub use systems::HealthReport;
 
 /// The service every handler calls.

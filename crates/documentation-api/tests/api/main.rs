@@ -7,5 +7,7 @@ mod file_lists;
 mod file_support;
 mod files;
 mod helpers;
+mod ideas;
 mod infrastructure;
+mod stats;
 mod systems;
