@@ -4,12 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use shared::ApiError;
 use shared::extract::QueryPairs;
 use shared::query::QueryFields;
-use uuid::Uuid;
 
 use super::idea::{IdeaCategory, IdeaPriority, IdeaStatus};
 use super::system::SystemStats;
@@ -151,27 +149,6 @@ pub struct ActivityDay {
     pub ideas_created: i64,
     pub ideas_completed: i64,
     pub files_uploaded: i64,
-}
-
-/// A file as a search finds it: its metadata, never its bytes.
-#[derive(Debug, Clone, Serialize)]
-pub struct FileSummary {
-    pub id: Uuid,
-    pub filename: String,
-    pub original_name: String,
-    pub mime_type: String,
-    pub size_bytes: i64,
-    pub checksum: String,
-    pub description: Option<String>,
-    pub idea_id: Option<Uuid>,
-    pub system_id: Option<Uuid>,
-    pub uploaded_by: String,
-    pub is_public: bool,
-    pub download_count: i64,
-    #[serde(with = "shared::time::serde_millis")]
-    pub created_at: DateTime<Utc>,
-    #[serde(with = "shared::time::serde_millis")]
-    pub updated_at: DateTime<Utc>,
 }
 
 /// `timeframe=<N>d` (1 to 365 days), default `30d`.

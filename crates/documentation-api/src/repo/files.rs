@@ -62,7 +62,7 @@ fn order_clause(by: FileOrder, direction: Direction) -> String {
     format!("{column} {direction}, id {direction}")
 }
 
-fn file_row<D: Codec>(row: &D::Row) -> sqlx::Result<File> {
+pub(super) fn file_row<D: Codec>(row: &D::Row) -> sqlx::Result<File> {
     Ok(File {
         id: D::get_uuid(row, "id")?,
         filename: D::get_text(row, "filename")?,

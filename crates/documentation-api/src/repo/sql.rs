@@ -171,17 +171,17 @@ macro_rules! file_filter {
 }
 
 /// Files whose original name or description match the pattern `$1`, newest first, at
-/// most `$2`.
+/// most `$2`; `$3` true to leave private files out.
 macro_rules! file_search {
     ($like:literal) => {
         concat!(
             "SELECT ",
             file_columns!(),
-            " FROM documentation_files WHERE original_name ",
+            " FROM documentation_files WHERE (original_name ",
             $like,
             " $1 ESCAPE '\\' OR description ",
             $like,
-            " $1 ESCAPE '\\' ORDER BY created_at DESC, id DESC LIMIT $2"
+            " $1 ESCAPE '\\') AND (NOT $3 OR is_public) ORDER BY created_at DESC, id DESC LIMIT $2"
         )
     };
 }

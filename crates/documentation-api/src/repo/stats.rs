@@ -5,7 +5,9 @@ use shared::db::{Codec, on_reader};
 
 use super::Store;
 use super::dialect::Dialect;
-use crate::domain::stats::{CountSize, FileFigures, FileSummary, IdeaFigures, PortRange};
+use super::files::file_row;
+use crate::domain::file::File;
+use crate::domain::stats::{CountSize, FileFigures, IdeaFigures, PortRange};
 use shared::db::like_pattern;
 
 const PORT_RANGE: &str = "SELECT MIN(port) AS lo, MAX(port) AS hi FROM documentation_systems";
@@ -161,8 +163,14 @@ impl Store {
             .await
     }
 
-    /// Files whose original name or description contain `text` (any case), newest first.
-    pub async fn search_files(&self, text: &str, limit: i64) -> sqlx::Result<Vec<FileSummary>> {
+    /// Files whose original name or description contain `text` (any case), newest first;
+    /// without private files when `hide_private`.
+    pub async fn search_files(
+        &self,
+        text: &str,
+        limit: i64,
+        hide_private: bool,
+    ) -> sqlx::Result<Vec<File>> {
         let pattern = like_pattern(text);
         self.db
             .timed("stats.search_files", async {
@@ -170,32 +178,14 @@ impl Store {
                     sqlx::query(D::FILE_SEARCH)
                         .bind(pattern.as_str())
                         .bind(limit)
+                        .bind(hide_private)
                         .fetch_all(pool)
                         .await?
                         .iter()
-                        .map(file_summary::<D>)
+                        .map(file_row::<D>)
                         .collect::<sqlx::Result<Vec<_>>>()
                 })
             })
             .await
     }
-}
-
-fn file_summary<D: Codec>(row: &D::Row) -> sqlx::Result<FileSummary> {
-    Ok(FileSummary {
-        id: D::get_uuid(row, "id")?,
-        filename: D::get_text(row, "filename")?,
-        original_name: D::get_text(row, "original_name")?,
-        mime_type: D::get_text(row, "mime_type")?,
-        size_bytes: D::get_i64(row, "size_bytes")?,
-        checksum: D::get_text(row, "checksum")?,
-        description: D::get_opt_text(row, "description")?,
-        idea_id: D::get_opt_uuid(row, "idea_id")?,
-        system_id: D::get_opt_uuid(row, "system_id")?,
-        uploaded_by: D::get_text(row, "uploaded_by")?,
-        is_public: D::get_bool(row, "is_public")?,
-        download_count: D::get_i64(row, "download_count")?,
-        created_at: D::get_time(row, "created_at")?,
-        updated_at: D::get_time(row, "updated_at")?,
-    })
 }

@@ -9,6 +9,7 @@ use shared::routing::RouteTable;
 
 use super::ok;
 use crate::AppState;
+use crate::domain::file::Viewer;
 use crate::domain::stats::{StatsSearch, Timeframe, activity_days};
 use crate::error::Result;
 
@@ -76,9 +77,13 @@ async fn analytics(State(state): State<AppState>, query: QueryPairs) -> Result<R
     ))
 }
 
-async fn search(State(state): State<AppState>, query: QueryPairs) -> Result<Response> {
+async fn search(
+    State(state): State<AppState>,
+    query: QueryPairs,
+    viewer: Viewer,
+) -> Result<Response> {
     let search = StatsSearch::parse(&query)?;
-    let results = state.docs.search_everything(&search).await?;
+    let results = state.docs.search_everything(&search, viewer).await?;
     let total = results.systems.len() + results.ideas.len() + results.files.len();
     Ok(ok(json!({
         "success": true,

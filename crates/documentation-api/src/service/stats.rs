@@ -8,12 +8,12 @@ use chrono::{Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::Documentation;
+use crate::domain::file::Viewer;
 use crate::domain::idea::{IdeaCategory, IdeaPriority, IdeaStatus, IdeaView};
 use crate::domain::idea_query::IdeaQuery;
 use crate::domain::now;
 use crate::domain::stats::{
-    ActivityDay, FileFigures, FileSummary, IdeaFigures, StatsSearch, StorageEfficiency,
-    SystemFigures,
+    ActivityDay, FileFigures, IdeaFigures, StatsSearch, StorageEfficiency, SystemFigures,
 };
 use crate::domain::system::{System, SystemQuery};
 use crate::error::Result;
@@ -113,7 +113,7 @@ pub struct Analytics {
 pub struct SearchResults {
     pub systems: Vec<System>,
     pub ideas: Vec<IdeaView>,
-    pub files: Vec<FileSummary>,
+    pub files: Vec<crate::domain::file::File>,
 }
 
 impl Documentation {
@@ -265,8 +265,13 @@ impl Documentation {
         Ok(Analytics { timeframe, charts })
     }
 
-    /// Systems, ideas and files matching the text, each kind unless switched off.
-    pub async fn search_everything(&self, s: &StatsSearch) -> Result<SearchResults> {
+    /// Systems, ideas and files matching the text, each kind unless switched off; private
+    /// files only for a `viewer` who may see them.
+    pub async fn search_everything(
+        &self,
+        s: &StatsSearch,
+        viewer: Viewer,
+    ) -> Result<SearchResults> {
         let systems = if s.systems {
             let query = SystemQuery {
                 search: Some(s.query.clone()),
@@ -288,7 +293,9 @@ impl Documentation {
             Vec::new()
         };
         let files = if s.files {
-            self.store.search_files(&s.query, s.limit).await?
+            self.store
+                .search_files(&s.query, s.limit, !viewer.sees_private)
+                .await?
         } else {
             Vec::new()
         };

@@ -368,6 +368,27 @@ async fn private_files_need_a_token(backend: Backend) {
         )
         .await;
     assert_eq!(names(&listed), ["private.txt", "public.txt"]);
+    // The search over everything hides them from anonymous callers too.
+    let search = app.get("/api/v1/stats/search?q=.txt").await;
+    let found: Vec<&str> = search.body["data"]["results"]["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| f["original_name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(found, ["public.txt"], "{}", search.text);
+    let with_token = app
+        .send(
+            app.request(Method::GET, "/api/v1/stats/search?q=.txt")
+                .header("authorization", "Bearer 0123456789abcdef"),
+        )
+        .await;
+    assert_eq!(
+        with_token.body["data"]["results"]["files"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
 }
 
 #[tokio::test]
