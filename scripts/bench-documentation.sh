@@ -43,6 +43,11 @@ echo
 echo "== ceiling: the services' own /healthz handler in bare axum (no middleware, same runtime and allocator)"
 cpu_per_request "bare /healthz" "$CEIL_PID" "http://127.0.0.1:$CEIL_PORT/healthz"
 
+# ok_rps WRK_OUTPUT -> the successful requests per second (failures do not move bytes)
+ok_rps() {
+  awk '/requests in/ {n = $1; t = $4 + 0} /Non-2xx or 3xx/ {bad = $5} END { printf "%.2f", (n - bad) / t }' <<<"$1"
+}
+
 # mib_per_s LABEL REQUESTS_PER_S MIB_PER_REQUEST
 mib_per_s() { awk -v l="$1" -v r="$2" -v m="$3" 'BEGIN { printf "%-34s %10.1f MiB/s\n", l, r * m }'; }
 
@@ -67,7 +72,9 @@ bench_backend() {
   local name=$1 url=$2 port pid t0 started idle
   port=$(bench_free_port)
   t0=$(date +%s%N)
+  # MIMALLOC_PURGE_DELAY=0 as compose runs it: freed upload buffers go back to the system.
   env -i PATH="$PATH" TRADINGSYSTEM_ROOT="$WORK" DOCUMENTATION_DATABASE_URL="$url" DOCUMENTATION_API_PORT="$port" \
+    MIMALLOC_PURGE_DELAY=0 \
     DOCUMENTATION_HEALTH_CHECK_INTERVAL_S=0 DOCUMENTATION_MAX_UPLOAD_BYTES=$((10 * MIB)) RATE_LIMIT_MAX=1000000 \
     "$BIN" >"$WORK/$name.log" 2>&1 &
   pid=$!
@@ -93,23 +100,21 @@ bench_backend() {
   file_id=$(curl -fs -F "file=@$WORK/one.pdf;filename=one.pdf" "http://127.0.0.1:$port/api/v1/files/upload" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["id"])')
   out=$(wrk -t2 -c8 -d"${BENCH_SECONDS:-10}s" "http://127.0.0.1:$port/api/v1/files/$file_id/download")
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  mib_per_s "$name download 1 MiB (8 clients)" "$rps" 1
-  out=$(UPLOAD_FILE="$WORK/one.pdf" wrk -t2 -c8 -d5s -s "$WORK/upload.lua" "http://127.0.0.1:$port")
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  mib_per_s "$name upload 1 MiB (8 clients)" "$rps" 1
+  mib_per_s "$name download 1 MiB (8 clients)" "$(ok_rps "$out")" 1
+  out=$(UPLOAD_FILE="$WORK/one.pdf" wrk -t2 -c8 -d5s -s "$WORK/upload.lua" "http://127.0.0.1:$port/api/v1/files/upload")
+  mib_per_s "$name upload 1 MiB (8 clients)" "$(ok_rps "$out")" 1
 
   local before peak after statuses_seen uploads=()
   before=$(rss_mib "$pid")
-  for _ in $(seq 1 8); do
-    { upload "$port" "$WORK/five.pdf"; echo; } >>"$WORK/$name.uploads" &
+  for i in $(seq 1 8); do
+    upload "$port" "$WORK/five.pdf" >"$WORK/$name.upload.$i" &
     uploads+=($!)
   done
   peak=$(peak_rss "$pid" 4)
   wait "${uploads[@]}"
   sleep 2
   after=$(rss_mib "$pid")
-  statuses_seen=$(awk '{print $1}' "$WORK/$name.uploads" | sort | uniq -c | tr -s ' ' | tr '\n' ',')
+  statuses_seen=$(cat "$WORK/$name".upload.* | awk '{print $1}' | sort | uniq -c | tr -s ' ' | tr '\n' ',')
   echo "$name 8 x 5 MiB uploads at once: RSS ${before} MiB before, peak ${peak} MiB, ${after} MiB 2 s later (statuses:${statuses_seen%,})"
   out=$(upload "$port" "$WORK/fifty.pdf")
   echo "$name a 50 MiB upload with a 10 MiB limit: status ${out% *}, $(awk -v b="${out#* }" 'BEGIN { printf "%.1f", b / 1048576 }') MiB sent before the answer"

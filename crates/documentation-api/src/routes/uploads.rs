@@ -92,6 +92,17 @@ async fn read_form(req: Request, limit: u64, shape: Shape) -> Result<Form, ApiEr
         .saturating_mul(max_files as u64)
         .saturating_add(FORM_SLACK);
     let whole = usize::try_from(whole).unwrap_or(usize::MAX);
+    // A single file is about the whole body: its buffer is sized once from the declared
+    // length, so it never grows by doubling to twice the file while it arrives.
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let capacity = match shape {
+        Shape::One => declared.map_or(0, |n| n.min(limit)),
+        _ => 0,
+    };
+    let capacity = usize::try_from(capacity).unwrap_or(0);
     let req = req.map(|body| Body::new(Limited::new(body, whole)));
     let mut multipart = Multipart::from_request(req, &())
         .await
@@ -110,7 +121,7 @@ async fn read_form(req: Request, limit: u64, shape: Shape) -> Result<Form, ApiEr
                 ));
             }
             let original_name = file_type::clean_name(file_name.as_deref().unwrap_or(""));
-            match read_file(&mut field, limit).await? {
+            match read_file(&mut field, limit, capacity).await? {
                 // A form's empty file input: no file at all.
                 Some((bytes, _))
                     if bytes.is_empty() && file_name.as_deref().is_none_or(str::is_empty) =>
@@ -150,8 +161,9 @@ async fn read_form(req: Request, limit: u64, shape: Shape) -> Result<Form, ApiEr
 async fn read_file(
     field: &mut Field<'_>,
     limit: u64,
+    capacity: usize,
 ) -> Result<Option<(Vec<u8>, String)>, ApiError> {
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(capacity);
     let mut hasher = Sha256::new();
     while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
         if (bytes.len() + chunk.len()) as u64 > limit {
