@@ -114,7 +114,7 @@ bench_backend() {
   wait "${uploads[@]}"
   sleep 2
   after=$(rss_mib "$pid")
-  statuses_seen=$(cat "$WORK/$name".upload.* | awk '{print $1}' | sort | uniq -c | tr -s ' ' | tr '\n' ',')
+  statuses_seen=$(for f in "$WORK/$name".upload.*; do echo "$(cat "$f")"; done | awk '{print $1}' | sort | uniq -c | tr -s ' ' | tr '\n' ',')
   echo "$name 8 x 5 MiB uploads at once: RSS ${before} MiB before, peak ${peak} MiB, ${after} MiB 2 s later (statuses:${statuses_seen%,})"
   out=$(upload "$port" "$WORK/fifty.pdf")
   echo "$name a 50 MiB upload with a 10 MiB limit: status ${out% *}, $(awk -v b="${out#* }" 'BEGIN { printf "%.1f", b / 1048576 }') MiB sent before the answer"
