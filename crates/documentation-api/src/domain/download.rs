@@ -1,4 +1,4 @@
-//! The HTTP rules of serving a file's bytes: one byte range (RFC 9110 §14), entity-tag
+//! The HTTP rules of serving a file's bytes: one byte range (RFC 9110, section 14), entity-tag
 //! matching for `If-None-Match` and `If-Range`, and the RFC 6266 `Content-Disposition`.
 
 /// What a `Range` header asks of a representation of `len` bytes.
