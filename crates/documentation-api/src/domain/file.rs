@@ -335,10 +335,7 @@ impl FileQuery {
             created_to: q.time("created_to"),
             limit: q.integer("limit", 1..=1000).unwrap_or(Self::DEFAULT_LIMIT),
             offset: q.integer("offset", 0..=i64::MAX).unwrap_or(0),
-            order_by: q
-                .one_of("order_by", &FileOrder::names())
-                .and_then(|o| FileOrder::parse(&o))
-                .unwrap_or_default(),
+            order_by: FileOrder::from_query(&mut q, "order_by").unwrap_or_default(),
             order_direction: Direction::read(&mut q, "order_direction").unwrap_or_default(),
         };
         q.finish()?;

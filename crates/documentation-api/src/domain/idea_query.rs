@@ -73,24 +73,15 @@ impl IdeaQuery {
             parsed
         });
         let parsed = Self {
-            status: q
-                .one_of("status", &IdeaStatus::names())
-                .and_then(|s| IdeaStatus::parse(&s)),
-            category: q
-                .one_of("category", &IdeaCategory::names())
-                .and_then(|c| IdeaCategory::parse(&c)),
-            priority: q
-                .one_of("priority", &IdeaPriority::names())
-                .and_then(|p| IdeaPriority::parse(&p)),
+            status: IdeaStatus::from_query(&mut q, "status"),
+            category: IdeaCategory::from_query(&mut q, "category"),
+            priority: IdeaPriority::from_query(&mut q, "priority"),
             system_id,
             assigned_to: q.text("assigned_to", 100),
             search: q.text("search", 100),
             limit: q.integer("limit", 1..=1000),
             offset: q.integer("offset", 0..=i64::MAX).unwrap_or(0),
-            order_by: q
-                .one_of("order_by", &IdeaOrder::names())
-                .and_then(|o| IdeaOrder::parse(&o))
-                .unwrap_or_default(),
+            order_by: IdeaOrder::from_query(&mut q, "order_by").unwrap_or_default(),
             order_direction: Direction::read(&mut q, "order_direction").unwrap_or_default(),
         };
         q.finish()?;

@@ -23,6 +23,11 @@ macro_rules! string_enum {
             pub fn names() -> Vec<&'static str> {
                 Self::ALL.iter().map(|(t, _)| *t).collect()
             }
+
+            /// The query parameter `key`, when given: one of the names, else a field error.
+            pub fn from_query(q: &mut shared::query::QueryFields<'_>, key: &str) -> Option<Self> {
+                q.one_of(key, &Self::names()).and_then(|v| Self::parse(&v))
+            }
         }
     };
 }

@@ -314,20 +314,13 @@ impl SystemQuery {
         ];
         let mut q = QueryFields::new(query, &keys);
         let parsed = Self {
-            status: q
-                .one_of("status", &SystemStatus::names())
-                .and_then(|s| SystemStatus::parse(&s)),
-            system_type: q
-                .one_of("type", &SystemType::names())
-                .and_then(|t| SystemType::parse(&t)),
+            status: SystemStatus::from_query(&mut q, "status"),
+            system_type: SystemType::from_query(&mut q, "type"),
             owner: q.text("owner", 100),
             search: q.text("search", 100),
             limit: q.integer("limit", 1..=1000),
             offset: q.integer("offset", 0..=i64::MAX).unwrap_or(0),
-            order_by: q
-                .one_of("order_by", &SystemOrder::names())
-                .and_then(|o| SystemOrder::parse(&o))
-                .unwrap_or_default(),
+            order_by: SystemOrder::from_query(&mut q, "order_by").unwrap_or_default(),
             order_direction: Direction::read(&mut q, "order_direction").unwrap_or_default(),
         };
         q.finish()?;
