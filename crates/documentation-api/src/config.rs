@@ -1,5 +1,6 @@
 //! The documentation service's typed configuration (docs/decisions.md#d4).
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use shared::config::{ConfigError, ConfigReader, Env, HttpSettings, ServicePrefix};
@@ -21,6 +22,32 @@ pub struct Config {
     /// The most bytes one uploaded file may have.
     pub max_upload_bytes: u64,
     pub health_checks: HealthCheckSettings,
+    pub docs: DocsSettings,
+    pub specs: SpecsSettings,
+}
+
+/// The markdown corpus behind docs search, content and the documentation-health audit.
+#[derive(Debug, Clone)]
+pub struct DocsSettings {
+    /// `DOCS_CONTENT_DIR`, default `docs/content` under the root.
+    pub content_dir: PathBuf,
+    /// `DOCS_WATCH`: rebuild the index when a file under `content_dir` changes.
+    pub watch: bool,
+    /// `DOCS_AUDIT_ON_REINDEX`: run the documentation-health audit after every index build.
+    pub audit_on_reindex: bool,
+    /// `DOCS_REINDEX_MIN_INTERVAL_S`: the least time between two `POST /api/v1/docs/reindex`
+    /// builds (the start-up build counts).
+    pub reindex_min_interval: Duration,
+}
+
+/// The OpenAPI/AsyncAPI documents served, validated, versioned and searched.
+#[derive(Debug, Clone)]
+pub struct SpecsSettings {
+    /// `SPECS_DIR`, default `openapi/` under the root; only ever read.
+    pub dir: PathBuf,
+    /// `SPECS_VERSIONS_DIR`, default `data/versions` under the root: published versions as
+    /// `<semver>/<file>`.
+    pub versions_dir: PathBuf,
 }
 
 /// How registered systems' URLs are checked.
@@ -79,6 +106,29 @@ impl Config {
                 &database_url,
             );
         }
+        let root = env.root();
+        let content_dir = reader.value(
+            &["DOCS_CONTENT_DIR"],
+            root.join("docs/content"),
+            "a directory path",
+            |raw| under_root(root, raw),
+        );
+        let watch = reader.boolean(&["DOCS_WATCH"], false);
+        let audit_on_reindex = reader.boolean(&["DOCS_AUDIT_ON_REINDEX"], true);
+        let reindex_min_interval_s: u64 =
+            reader.number(&["DOCS_REINDEX_MIN_INTERVAL_S"], 60, 0..=24 * 3600);
+        let specs_dir = reader.value(
+            &["SPECS_DIR"],
+            root.join("openapi"),
+            "a directory path",
+            |raw| under_root(root, raw),
+        );
+        let versions_dir = reader.value(
+            &["SPECS_VERSIONS_DIR"],
+            root.join("data/versions"),
+            "a directory path",
+            |raw| under_root(root, raw),
+        );
         let timeout = Duration::from_millis(timeout_ms);
         reader.finish(Self {
             http,
@@ -93,8 +143,24 @@ impl Config {
                 interval: (interval_s > 0).then(|| Duration::from_secs(interval_s)),
                 targets: TargetRule { deny_private },
             },
+            docs: DocsSettings {
+                content_dir,
+                watch,
+                audit_on_reindex,
+                reindex_min_interval: Duration::from_secs(reindex_min_interval_s),
+            },
+            specs: SpecsSettings {
+                dir: specs_dir,
+                versions_dir,
+            },
         })
     }
+}
+
+/// A non-empty path, relative ones taken from the root (as the SQLite paths are).
+fn under_root(root: &Path, raw: &str) -> Option<PathBuf> {
+    let raw = raw.trim();
+    (!raw.is_empty() && !raw.contains('\0')).then(|| root.join(raw))
 }
 
 #[cfg(test)]
@@ -118,6 +184,23 @@ mod tests {
         assert_eq!(c.health_checks.connect_timeout, Duration::from_secs(2));
         assert_eq!(c.health_checks.concurrency, 8);
         assert_eq!(c.health_checks.interval, Some(Duration::from_secs(300)));
+        assert_eq!(c.docs.content_dir, Path::new("/srv/ts/docs/content"));
+        assert!(!c.docs.watch);
+        assert!(c.docs.audit_on_reindex);
+        assert_eq!(c.docs.reindex_min_interval, Duration::from_secs(60));
+        assert_eq!(c.specs.dir, Path::new("/srv/ts/openapi"));
+        assert_eq!(c.specs.versions_dir, Path::new("/srv/ts/data/versions"));
+    }
+
+    #[test]
+    fn corpus_and_spec_paths_are_relative_to_the_root_unless_absolute() {
+        let c = config(
+            &[("DOCS_CONTENT_DIR", "pages"), ("SPECS_DIR", "/etc/specs")],
+            true,
+        )
+        .expect("valid");
+        assert_eq!(c.docs.content_dir, Path::new("/srv/ts/pages"));
+        assert_eq!(c.specs.dir, Path::new("/etc/specs"));
     }
 
     #[test]
