@@ -9,6 +9,7 @@
 //! statement.
 
 pub mod config;
+pub mod corpus;
 pub mod domain;
 pub mod error;
 pub mod metrics;
