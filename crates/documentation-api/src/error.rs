@@ -18,6 +18,8 @@ pub enum Error {
     DuplicateName(String),
     #[error(transparent)]
     Api(#[from] ApiError),
+    #[error("docs search failed: {0}")]
+    Search(#[from] tantivy::TantivyError),
     /// Shared, because one failure may answer several waiting callers.
     #[error("database error: {0}")]
     Database(Arc<sqlx::Error>),
@@ -40,6 +42,7 @@ impl From<Error> for ApiError {
             Error::DuplicateName(_) => ApiError::conflict(message),
             Error::Api(api) => api,
             Error::Database(e) => shared::db::api_error(&e),
+            Error::Search(e) => ApiError::internal(e),
         }
     }
 }

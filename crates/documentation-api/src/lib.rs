@@ -15,6 +15,7 @@ pub mod error;
 pub mod metrics;
 pub mod repo;
 pub mod routes;
+pub mod search;
 pub mod service;
 
 use std::sync::{Arc, LazyLock};
@@ -30,6 +31,7 @@ use sqlx::migrate::Migrator;
 
 pub use config::Config;
 use repo::Store;
+use search::{DocsSearch, SearchIndexCheck};
 use service::Documentation;
 
 pub const NAME: &str = "documentation-api";
@@ -56,6 +58,7 @@ pub const OPENAPI_YAML: &str = include_str!("../../../openapi/documentation-api.
 #[derive(Clone)]
 pub struct AppState {
     pub docs: Arc<Documentation>,
+    pub search: Arc<DocsSearch>,
     pub core: AppCore,
 }
 
@@ -90,8 +93,13 @@ impl AppState {
             config.http.request_timeout,
         )
         .with_upload_limit(config.max_upload_bytes);
+        let search = DocsSearch::new(config.docs.clone(), None);
+        search
+            .start()
+            .context("watching the docs corpus (DOCS_WATCH=true)")?;
         Ok(Self {
             docs: Arc::new(docs),
+            search,
             core,
         })
     }
@@ -113,6 +121,7 @@ pub fn api_routes() -> RouteTable<AppState> {
         .merge(routes::files::routes())
         .merge(routes::ideas::routes())
         .merge(routes::stats::routes())
+        .merge(routes::docs::routes())
         .merge(shared::routing::service_info(
             NAME,
             VERSION,
@@ -122,6 +131,7 @@ pub fn api_routes() -> RouteTable<AppState> {
                 ("files", "/api/v1/files"),
                 ("ideas", "/api/v1/ideas"),
                 ("stats", "/api/v1/stats"),
+                ("docs", "/api/v1/docs/search"),
                 ("health", "/health"),
                 ("metrics", "/metrics"),
                 ("openapi", "/openapi.json"),
@@ -140,6 +150,7 @@ pub fn router(state: AppState) -> App {
     let db = state.docs.store().db().clone();
     let health = Health::new(NAME, VERSION)
         .with_check(Arc::new(DatabaseCheck(db.clone())))
+        .with_check(Arc::new(SearchIndexCheck(state.search.clone())))
         .with_readiness(Arc::new(DatabaseCheck(db.clone())))
         .with_readiness(Arc::new(SchemaCheck {
             db,
@@ -174,6 +185,7 @@ pub async fn serve(
     if let Some(rounds) = rounds {
         rounds.stop().await;
     }
+    state.search.stop();
     state.docs.store().db().close().await;
     tracing::info!(service = NAME, "stopped");
     Ok(())

@@ -80,6 +80,23 @@ impl<'a> QueryFields<'a> {
         }
     }
 
+    /// A finite decimal number within `range`.
+    pub fn decimal(&mut self, key: &str, range: RangeInclusive<f64>) -> Option<f64> {
+        let raw = self.query.get(key)?.trim();
+        match raw.parse::<f64>() {
+            Ok(n) if n.is_finite() && range.contains(&n) => Some(n),
+            _ => {
+                let (lo, hi) = (range.start(), range.end());
+                self.error(
+                    key,
+                    "invalid_number",
+                    format!("{key} must be a number from {lo} to {hi}"),
+                );
+                None
+            }
+        }
+    }
+
     /// `true`/`false` (also `1`/`0`), any case.
     pub fn boolean(&mut self, key: &str) -> Option<bool> {
         let raw = self.query.get(key)?.trim();
@@ -152,6 +169,12 @@ mod tests {
         assert_eq!(f.text("search", 10).as_deref(), Some("ab"));
         assert_eq!(f.integer("absent", 1..=2), None);
         assert!(f.finish().is_ok());
+        let q = query("alpha=0.25&beta=NaN&gamma=2");
+        let mut f = QueryFields::new(&q, &["alpha", "beta", "gamma"]);
+        assert_eq!(f.decimal("alpha", 0.0..=1.0), Some(0.25));
+        assert_eq!(f.decimal("beta", 0.0..=1.0), None);
+        assert_eq!(f.decimal("gamma", 0.0..=1.0), None);
+        assert_eq!(f.finish().expect_err("invalid").field_errors().len(), 2);
     }
 
     #[test]

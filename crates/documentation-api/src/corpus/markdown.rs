@@ -56,6 +56,7 @@ pub fn read(body: &str, first_line: usize) -> Markdown {
                         anchor,
                     });
                 }
+                out.text.push('\n');
             }
             Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
                 link = Some((line_of(range.start), dest_url.to_string(), String::new()));
@@ -68,6 +69,7 @@ pub fn read(body: &str, first_line: usize) -> Markdown {
                         target,
                     });
                 }
+                out.text.push(' ');
             }
             Event::Text(text) | Event::Code(text) => {
                 for run in [
@@ -136,6 +138,11 @@ mod tests {
         );
         assert!(read.text.contains("DOCS_WATCH"), "{}", read.text);
         assert!(read.text.contains("run it"), "{}", read.text);
+        assert!(
+            read.text.starts_with("Configuração do serviço\nSee"),
+            "{}",
+            read.text
+        );
     }
 
     #[test]

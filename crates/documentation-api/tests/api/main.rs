@@ -2,6 +2,9 @@
 //! PostgreSQL, the rest once.
 
 mod checks;
+mod docs_corpus;
+mod docs_index;
+mod docs_search;
 mod file_downloads;
 mod file_lists;
 mod file_support;

@@ -1,0 +1,383 @@
+//! One built index of the corpus: a tantivy index in memory plus the pages' metadata,
+//! immutable once built (a rebuild makes a new one and swaps it in).
+//!
+//! Fields: title, headings, summary and body stemmed (`pt_stem`), title and body again
+//! folded but unstemmed (`pt_exact`, so exact matches score on top of stemmed ones);
+//! domain, type, status and tags as raw terms for filters; the page's ordinal as a fast
+//! field, to find its metadata.
+
+use std::collections::HashMap;
+
+use tantivy::collector::{Count, DocSetCollector, TopDocs};
+use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::schema::{
+    FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+
+use super::analysis::{self, EXACT, STEM};
+use super::query::Filters;
+use crate::corpus::Page;
+
+/// Boosts: a title hit outranks a heading or summary hit, which outranks a body hit;
+/// each exact (unstemmed) hit adds to its stemmed one.
+const FIELD_BOOSTS: &[(&str, f32)] = &[
+    ("title", 3.0),
+    ("title_exact", 2.0),
+    ("headings", 1.5),
+    ("summary", 1.5),
+    ("body", 1.0),
+    ("body_exact", 0.5),
+];
+const EXACT_FIELDS: &[&str] = &["title_exact", "body_exact"];
+/// Typo tolerance: one edit, on words long enough for one edit not to be another word.
+const FUZZY_MIN_CHARS: usize = 5;
+const SNIPPET_CHARS: usize = 200;
+const INDEX_MEMORY_BYTES: usize = 50_000_000;
+
+/// What search results and facets read of a page.
+#[derive(Debug)]
+pub struct Entry {
+    pub id: String,
+    pub title: String,
+    pub domain: String,
+    pub doc_type: String,
+    pub status: String,
+    pub tags: Vec<String>,
+    pub summary: String,
+    pub path: String,
+    pub url: String,
+    text: String,
+}
+
+impl From<&Page> for Entry {
+    fn from(page: &Page) -> Self {
+        Self {
+            id: page.id.clone(),
+            title: page.title.clone(),
+            domain: page.domain.clone(),
+            doc_type: page.doc_type.clone(),
+            status: page.status.clone(),
+            tags: page.tags.clone(),
+            summary: page.summary.clone(),
+            path: page.path.clone(),
+            url: page.url.clone(),
+            text: page.text.clone(),
+        }
+    }
+}
+
+struct Fields {
+    by_name: HashMap<&'static str, Field>,
+    ord: Field,
+}
+
+impl Fields {
+    fn get(&self, name: &str) -> Field {
+        self.by_name[name]
+    }
+}
+
+pub struct Snapshot {
+    pub entries: Vec<Entry>,
+    reader: IndexReader,
+    fields: Fields,
+}
+
+/// One scored page of a query.
+pub struct Hit<'a> {
+    pub entry: &'a Entry,
+    pub score: f32,
+    pub snippet: String,
+}
+
+/// The pages a query matched: the best `limit` of them, and all of them for facets.
+pub struct Hits<'a> {
+    pub top: Vec<Hit<'a>>,
+    pub total: usize,
+}
+
+impl Snapshot {
+    pub fn empty() -> Self {
+        Self::build(&[]).expect("an empty in-memory index builds")
+    }
+
+    pub fn build(pages: &[Page]) -> tantivy::Result<Self> {
+        let mut schema = Schema::builder();
+        let mut by_name = HashMap::new();
+        for (name, _) in FIELD_BOOSTS {
+            let analyzer = if EXACT_FIELDS.contains(name) {
+                EXACT
+            } else {
+                STEM
+            };
+            let indexing = TextFieldIndexing::default()
+                .set_tokenizer(analyzer)
+                .set_index_option(IndexRecordOption::WithFreqs);
+            let options = TextOptions::default().set_indexing_options(indexing);
+            by_name.insert(*name, schema.add_text_field(name, options));
+        }
+        for name in ["domain", "type", "status", "tag"] {
+            by_name.insert(name, schema.add_text_field(name, STRING));
+        }
+        let ord = schema.add_u64_field("ord", FAST);
+        let fields = Fields { by_name, ord };
+        let index = Index::create_in_ram(schema.build());
+        analysis::register(&index);
+        let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, INDEX_MEMORY_BYTES)?;
+        for (ord, page) in pages.iter().enumerate() {
+            let mut doc = TantivyDocument::new();
+            doc.add_text(fields.get("title"), &page.title);
+            doc.add_text(fields.get("title_exact"), &page.title);
+            for heading in &page.headings {
+                doc.add_text(fields.get("headings"), &heading.text);
+            }
+            doc.add_text(fields.get("summary"), &page.summary);
+            doc.add_text(fields.get("body"), &page.text);
+            doc.add_text(fields.get("body_exact"), &page.text);
+            doc.add_text(fields.get("domain"), &page.domain);
+            doc.add_text(fields.get("type"), &page.doc_type);
+            doc.add_text(fields.get("status"), &page.status);
+            for tag in &page.tags {
+                doc.add_text(fields.get("tag"), tag);
+            }
+            doc.add_u64(fields.ord, ord as u64);
+            writer.add_document(doc)?;
+        }
+        writer.commit()?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(Self {
+            entries: pages.iter().map(Entry::from).collect(),
+            reader,
+            fields,
+        })
+    }
+
+    /// Pages matching every word of `text` and the filters, best first. When that finds
+    /// nothing, words of five letters or more also match one edit away; when that still
+    /// finds nothing, any one word is enough.
+    pub fn search(&self, text: &str, filters: &Filters, limit: usize) -> tantivy::Result<Hits<'_>> {
+        let words = analysis::terms(&mut analysis::exact(), text);
+        if words.is_empty() {
+            return Ok(Hits {
+                top: Vec::new(),
+                total: 0,
+            });
+        }
+        let searcher = self.reader.searcher();
+        for (fuzzy, occur) in [
+            (false, Occur::Must),
+            (true, Occur::Must),
+            (true, Occur::Should),
+        ] {
+            let query = self.query(&words, fuzzy, occur, filters);
+            let (top, total) = searcher.search(
+                &query,
+                &(TopDocs::with_limit(limit.max(1)).order_by_score(), Count),
+            )?;
+            if total == 0 {
+                continue;
+            }
+            let mut snippets =
+                SnippetGenerator::create(&searcher, &query, self.fields.get("body"))?;
+            snippets.set_max_num_chars(SNIPPET_CHARS);
+            let top = top
+                .into_iter()
+                .take(limit)
+                .map(|(score, address)| {
+                    let entry = self.entry(&searcher, address)?;
+                    Ok(Hit {
+                        entry,
+                        score,
+                        snippet: snippet(&snippets, entry),
+                    })
+                })
+                .collect::<tantivy::Result<_>>()?;
+            return Ok(Hits { top, total });
+        }
+        Ok(Hits {
+            top: Vec::new(),
+            total: 0,
+        })
+    }
+
+    /// Every page the same query as [`Self::search`] matches, for facet counts.
+    pub fn matching(&self, text: &str, filters: &Filters) -> tantivy::Result<Vec<&Entry>> {
+        let words = analysis::terms(&mut analysis::exact(), text);
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let searcher = self.reader.searcher();
+        for (fuzzy, occur) in [
+            (false, Occur::Must),
+            (true, Occur::Must),
+            (true, Occur::Should),
+        ] {
+            let query = self.query(&words, fuzzy, occur, filters);
+            let docs = searcher.search(&query, &DocSetCollector)?;
+            if !docs.is_empty() {
+                let mut entries = docs
+                    .into_iter()
+                    .map(|address| self.entry(&searcher, address))
+                    .collect::<tantivy::Result<Vec<_>>>()?;
+                entries.sort_by(|a, b| a.path.cmp(&b.path));
+                return Ok(entries);
+            }
+        }
+        Ok(Vec::new())
+    }
+
+    /// Titles whose words start with what was typed: every word but the last in full
+    /// (folded), the last as a prefix.
+    pub fn suggest(&self, text: &str, limit: usize) -> tantivy::Result<Vec<&Entry>> {
+        let words = analysis::terms(&mut analysis::exact(), text);
+        let Some((last, full)) = words.split_last() else {
+            return Ok(Vec::new());
+        };
+        let title = self.fields.get("title_exact");
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = full
+            .iter()
+            .map(|word| {
+                let term = Term::from_field_text(title, word);
+                (
+                    Occur::Must,
+                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn Query>,
+                )
+            })
+            .collect();
+        let prefix = FuzzyTermQuery::new_prefix(Term::from_field_text(title, last), 0, false);
+        clauses.push((Occur::Must, Box::new(prefix)));
+        let searcher = self.reader.searcher();
+        let top = searcher.search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(limit.max(1) * 4).order_by_score(),
+        )?;
+        let mut entries = top
+            .into_iter()
+            .map(|(_, address)| self.entry(&searcher, address))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        // A prefix match scores alike on every title: shorter titles are the closer ones.
+        entries.sort_by(|a, b| {
+            a.title
+                .len()
+                .cmp(&b.title.len())
+                .then(a.title.cmp(&b.title))
+        });
+        entries.dedup_by(|a, b| a.title == b.title);
+        entries.truncate(limit);
+        Ok(entries)
+    }
+
+    fn query(
+        &self,
+        words: &[String],
+        fuzzy: bool,
+        occur: Occur,
+        filters: &Filters,
+    ) -> BooleanQuery {
+        let mut stem = analysis::stem();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for word in words {
+            let stemmed = analysis::terms(&mut stem, word);
+            let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for (name, boost) in FIELD_BOOSTS {
+                let field = self.fields.get(name);
+                let exact = EXACT_FIELDS.contains(name);
+                let terms: &[String] = if exact {
+                    std::slice::from_ref(word)
+                } else {
+                    &stemmed
+                };
+                for text in terms {
+                    let term = Term::from_field_text(field, text);
+                    let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
+                    alternatives.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(query), *boost)),
+                    ));
+                }
+                if fuzzy && exact && word.chars().count() >= FUZZY_MIN_CHARS {
+                    let term = Term::from_field_text(field, word);
+                    let query = FuzzyTermQuery::new(term, 1, true);
+                    alternatives.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(query), boost * 0.5)),
+                    ));
+                }
+            }
+            clauses.push((occur, Box::new(BooleanQuery::new(alternatives))));
+        }
+        let mut query: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, Box::new(BooleanQuery::new(clauses)))];
+        for (name, value) in filters.terms() {
+            let term = Term::from_field_text(self.fields.get(name), value);
+            query.push((
+                Occur::Must,
+                Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+            ));
+        }
+        BooleanQuery::new(query)
+    }
+
+    fn entry(&self, searcher: &tantivy::Searcher, address: DocAddress) -> tantivy::Result<&Entry> {
+        let segment = searcher.segment_reader(address.segment_ord);
+        let ords = segment.fast_fields().u64("ord")?;
+        let ord = ords.first(address.doc_id).ok_or_else(|| {
+            tantivy::TantivyError::InternalError("a page without its ordinal".into())
+        })?;
+        self.entries
+            .get(ord as usize)
+            .ok_or_else(|| tantivy::TantivyError::InternalError("an ordinal out of range".into()))
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// The body's best fragment with its matches in `<mark>`, else the summary, else the
+/// page's first words; HTML-escaped either way.
+fn snippet(generator: &SnippetGenerator, entry: &Entry) -> String {
+    let mut snippet = generator.snippet(&entry.text);
+    if !snippet.fragment().trim().is_empty() && !snippet.highlighted().is_empty() {
+        snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
+        return snippet.to_html().trim().to_string();
+    }
+    let fallback = if entry.summary.is_empty() {
+        let end = entry
+            .text
+            .char_indices()
+            .nth(SNIPPET_CHARS)
+            .map_or(entry.text.len(), |(i, _)| i);
+        entry.text[..end]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        entry.summary.clone()
+    };
+    escape_html(&fallback)
+}
+
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
