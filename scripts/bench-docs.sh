@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Docs search under load (not a test): generated corpora of 1,000, 10,000 and 50,000 pages
+# of ~2 KB (Portuguese and English words, front matter with domains, types, statuses and
+# tags). For each: the index build time (start-up and a reindex), RSS with the index
+# loaded, and at 50 connections one-word, three-word and filtered searches, facets and
+# suggest. The bare axum handler of bench-workspace.sh is the ceiling, measured in the
+# same run. BENCH_PAGES="1000 10000" picks the sizes.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+source scripts/lib/bench.sh
+bench_require_wrk
+
+bench_build shared:bare_axum
+BIN=$TARGET_DIR/release/documentation-api
+bench_workdir tradingsystem-bench-search
+
+# corpus DIR PAGES: PAGES markdown files of ~2 KB, the same for a given size.
+corpus() {
+  python3 - "$1" "$2" <<'PY'
+import os, random, sys
+root, pages = sys.argv[1], int(sys.argv[2])
+rng = random.Random(pages)
+words = ("configuração serviço sincronização migração banco dados índice consulta porta "
+         "ambiente variável arquivo registro métrica alerta falha recuperação backup cópia "
+         "service database index query port environment variable file record metric alert "
+         "failure recovery restore schema table request response header limit proxy crawl "
+         "scrape worker schedule checkpoint deploy release container volume network").split()
+domains = ["operations", "services", "architecture", "decisions", "reference"]
+types = ["guide", "reference", "runbook", "concept", "overview"]
+statuses = ["active"] * 8 + ["draft", "deprecated"]
+tags = ["config", "postgres", "sqlite", "metrics", "search", "sync", "proxy", "security", "testing", "http"]
+for i in range(pages):
+    domain = rng.choice(domains)
+    directory = os.path.join(root, domain, f"part-{i % 50}")
+    os.makedirs(directory, exist_ok=True)
+    title = " ".join(rng.choice(words) for _ in range(4)).capitalize()
+    body = []
+    for section in range(3):
+        body.append("## " + " ".join(rng.choice(words) for _ in range(3)))
+        body.append(" ".join(rng.choice(words) for _ in range(95)) + ".")
+    with open(os.path.join(directory, f"page-{i}.md"), "w") as f:
+        f.write(f"---\ntitle: {title}\nsummary: {' '.join(rng.choice(words) for _ in range(12))}\n"
+                f"domain: {domain}\ntype: {rng.choice(types)}\nstatus: {rng.choice(statuses)}\n"
+                f"owner: team-{i % 7}\nlast_review: 2026-{1 + i % 11:02d}-15\n"
+                f"tags: [{', '.join(rng.sample(tags, 3))}]\n---\n# {title}\n\n" + "\n\n".join(body) + "\n")
+PY
+}
+
+CEIL_PORT=$(bench_free_port)
+PORT=$CEIL_PORT "$TARGET_DIR/release/examples/bare_axum" >/dev/null 2>&1 &
+PIDS+=($!)
+CEIL_PID=$!
+wait_ready "http://127.0.0.1:$CEIL_PORT/healthz" >/dev/null
+echo
+echo "== ceiling: the services' own /healthz handler in bare axum (no middleware, same runtime and allocator)"
+cpu_per_request "bare /healthz" "$CEIL_PID" "http://127.0.0.1:$CEIL_PORT/healthz"
+
+# json_field JSON PYTHON_EXPR -> the value of the expression over the parsed JSON `d`
+json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($2)" <<<"$1"; }
+
+bench_size() {
+  local pages=$1 dir port pid t0 built_ms stats reindex bytes
+  dir="$WORK/corpus-$pages"
+  corpus "$dir" "$pages"
+  bytes=$(du -sb "$dir" | awk '{print $1}')
+  port=$(bench_free_port)
+  t0=$(date +%s%N)
+  env -i PATH="$PATH" TRADINGSYSTEM_ROOT="$WORK" DOCUMENTATION_DATABASE_URL="sqlite://$WORK/bench-$pages.db" \
+    DOCUMENTATION_API_PORT="$port" DOCS_CONTENT_DIR="$dir" DOCS_REINDEX_MIN_INTERVAL_S=0 \
+    DOCUMENTATION_HEALTH_CHECK_INTERVAL_S=0 RATE_LIMIT_MAX=100000000 MIMALLOC_PURGE_DELAY=0 \
+    "$BIN" >"$WORK/docs-$pages.log" 2>&1 &
+  pid=$!
+  PIDS+=($pid)
+  wait_ready "http://127.0.0.1:$port/ready" >/dev/null
+  until stats=$(curl -fs "http://127.0.0.1:$port/api/v1/docs/stats") &&
+    [ "$(json_field "$stats" 'd["stats"]["cacheValid"]')" = True ]; do sleep 0.05; done
+  built_ms=$((($(date +%s%N) - t0) / 1000000))
+  reindex=$(curl -fs -X POST "http://127.0.0.1:$port/api/v1/docs/reindex")
+  sleep 1
+  echo
+  echo "== $pages pages ($(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }') MiB of markdown)"
+  echo "start-up to index built: ${built_ms} ms; reindex: $(json_field "$reindex" 'd["indexed"]["duration_ms"]') ms" \
+    "(scan and index; the audit after it: not counted); RSS with the index loaded: $(rss_mib "$pid") MiB"
+  local base="http://127.0.0.1:$port/api/v1/docs"
+  run_wrk "search, one word" "$base/search?q=configuracao&limit=10"
+  run_wrk "search, three words" "$base/search?q=servico%20de%20sincronizacao&limit=10"
+  run_wrk "search, filtered" "$base/search?q=backup&domain=operations&status=active&tags=config&limit=10"
+  run_wrk "search-hybrid, one word" "$base/search-hybrid?q=checkpoint&limit=10"
+  run_wrk "facets, no query" "$base/facets"
+  run_wrk "facets, one word" "$base/facets?q=metrica"
+  run_wrk "suggest, prefix" "$base/suggest?q=conf"
+  echo "RSS after the load: $(rss_mib "$pid") MiB"
+  kill "$pid"
+  wait "$pid" 2>/dev/null || true
+  rm -rf "$dir"
+}
+
+for pages in ${BENCH_PAGES:-1000 10000 50000}; do
+  bench_size "$pages"
+done
