@@ -70,7 +70,9 @@ fuzz() {
 }
 
 # Health-check rounds off: fuzzed systems point anywhere; a round would only add noise.
-DOCS_QUIET=(DOCUMENTATION_HEALTH_CHECK_INTERVAL_S=0 DOCUMENTATION_HEALTH_CHECK_TIMEOUT_MS=500)
+# The repository's own docs corpus and specs, so searches and spec routes answer with data.
+DOCS_QUIET=(DOCUMENTATION_HEALTH_CHECK_INTERVAL_S=0 DOCUMENTATION_HEALTH_CHECK_TIMEOUT_MS=500
+  DOCS_CONTENT_DIR="$ROOT/docs/content" SPECS_DIR="$ROOT/openapi")
 
 WORKSPACE_PORT=$(bench_free_port)
 start workspace-api WORKSPACE_DATABASE_URL="sqlite://$WORK/workspace.db" WORKSPACE_API_PORT="$WORKSPACE_PORT"
