@@ -7,6 +7,9 @@
 //! field, to find its metadata.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde_json::Value;
 
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
@@ -14,7 +17,9 @@ use tantivy::schema::{
     FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, TantivyError, Term,
+};
 
 use super::analysis::{self, EXACT, STEM};
 use super::query::Filters;
@@ -34,6 +39,8 @@ const EXACT_FIELDS: &[&str] = &["title_exact", "body_exact"];
 /// Typo tolerance: one edit, on words long enough for one edit not to be another word.
 const FUZZY_MIN_CHARS: usize = 5;
 const SNIPPET_CHARS: usize = 200;
+/// Terms of the dictionary read after a stem when looking for its forms.
+const MAX_FORMS_PER_STEM: usize = 64;
 const INDEX_MEMORY_BYTES: usize = 50_000_000;
 
 /// What search results and facets read of a page.
@@ -83,6 +90,8 @@ pub struct Snapshot {
     pub entries: Vec<Entry>,
     reader: IndexReader,
     fields: Fields,
+    /// The facets of every page (the dashboard's first call), counted once.
+    all_facets: OnceLock<Value>,
 }
 
 /// One scored page of a query.
@@ -154,6 +163,7 @@ impl Snapshot {
             entries: pages.iter().map(Entry::from).collect(),
             reader,
             fields,
+            all_facets: OnceLock::new(),
         })
     }
 
@@ -182,21 +192,21 @@ impl Snapshot {
             if total == 0 {
                 continue;
             }
+            let forms = self.snippet_query(&searcher, &words)?;
             let mut snippets =
-                SnippetGenerator::create(&searcher, &query, self.fields.get("body"))?;
+                SnippetGenerator::create(&searcher, &forms, self.fields.get("body_exact"))?;
             snippets.set_max_num_chars(SNIPPET_CHARS);
+            let addresses: Vec<DocAddress> = top.iter().map(|(_, a)| *a).collect();
+            let entries = self.entries_of(&searcher, &addresses)?;
             let top = top
                 .into_iter()
-                .take(limit)
-                .map(|(score, address)| {
-                    let entry = self.entry(&searcher, address)?;
-                    Ok(Hit {
-                        entry,
-                        score,
-                        snippet: snippet(&snippets, entry),
-                    })
+                .zip(entries)
+                .map(|((score, _), entry)| Hit {
+                    entry,
+                    score,
+                    snippet: snippet(&snippets, entry),
                 })
-                .collect::<tantivy::Result<_>>()?;
+                .collect();
             return Ok(Hits { top, total });
         }
         Ok(Hits {
@@ -220,12 +230,8 @@ impl Snapshot {
             let query = self.query(&words, fuzzy, occur, filters);
             let docs = searcher.search(&query, &DocSetCollector)?;
             if !docs.is_empty() {
-                let mut entries = docs
-                    .into_iter()
-                    .map(|address| self.entry(&searcher, address))
-                    .collect::<tantivy::Result<Vec<_>>>()?;
-                entries.sort_by(|a, b| a.path.cmp(&b.path));
-                return Ok(entries);
+                let addresses: Vec<DocAddress> = docs.into_iter().collect();
+                return self.entries_of(&searcher, &addresses);
             }
         }
         Ok(Vec::new())
@@ -256,10 +262,8 @@ impl Snapshot {
             &BooleanQuery::new(clauses),
             &TopDocs::with_limit(limit.max(1) * 4).order_by_score(),
         )?;
-        let mut entries = top
-            .into_iter()
-            .map(|(_, address)| self.entry(&searcher, address))
-            .collect::<tantivy::Result<Vec<_>>>()?;
+        let addresses: Vec<DocAddress> = top.into_iter().map(|(_, a)| a).collect();
+        let mut entries = self.entries_of(&searcher, &addresses)?;
         // A prefix match scores alike on every title: shorter titles are the closer ones.
         entries.sort_by(|a, b| {
             a.title
@@ -323,15 +327,86 @@ impl Snapshot {
         BooleanQuery::new(query)
     }
 
-    fn entry(&self, searcher: &tantivy::Searcher, address: DocAddress) -> tantivy::Result<&Entry> {
-        let segment = searcher.segment_reader(address.segment_ord);
-        let ords = segment.fast_fields().u64("ord")?;
-        let ord = ords.first(address.doc_id).ok_or_else(|| {
-            tantivy::TantivyError::InternalError("a page without its ordinal".into())
-        })?;
-        self.entries
-            .get(ord as usize)
-            .ok_or_else(|| tantivy::TantivyError::InternalError("an ordinal out of range".into()))
+    /// The pages of `addresses`, in their order: each segment's ordinal column opened once.
+    fn entries_of(
+        &self,
+        searcher: &Searcher,
+        addresses: &[DocAddress],
+    ) -> tantivy::Result<Vec<&Entry>> {
+        let mut columns = HashMap::new();
+        let mut entries = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            let column = match columns.entry(address.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(column) => column.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => slot.insert(
+                    searcher
+                        .segment_reader(address.segment_ord)
+                        .fast_fields()
+                        .u64("ord")?,
+                ),
+            };
+            let entry = column
+                .first(address.doc_id)
+                .and_then(|ord| self.entries.get(ord as usize))
+                .ok_or_else(|| TantivyError::InternalError("a page without its ordinal".into()))?;
+            entries.push(entry);
+        }
+        Ok(entries)
+    }
+
+    /// The query snippets highlight: each word as typed, and every form in the corpus
+    /// that shares its stem (`configurações` for `configuracao`). Snippets then tokenize
+    /// pages with the cheap unstemmed analyzer: stemming each hit's whole text took
+    /// four fifths of a search.
+    fn snippet_query(
+        &self,
+        searcher: &Searcher,
+        words: &[String],
+    ) -> tantivy::Result<BooleanQuery> {
+        let field = self.fields.get("body_exact");
+        let mut stem = analysis::stem();
+        let mut forms: Vec<String> = words.to_vec();
+        for word in words {
+            for stemmed in analysis::terms(&mut stem, word) {
+                for segment in searcher.segment_readers() {
+                    let inverted = segment.inverted_index(field)?;
+                    let mut stream = inverted
+                        .terms()
+                        .range()
+                        .ge(stemmed.as_bytes())
+                        .into_stream()?;
+                    let mut read = 0;
+                    while read < MAX_FORMS_PER_STEM && stream.advance() {
+                        read += 1;
+                        let Ok(form) = std::str::from_utf8(stream.key()) else {
+                            continue;
+                        };
+                        if !form.starts_with(stemmed.as_str()) {
+                            break;
+                        }
+                        if !forms.iter().any(|f| f == form)
+                            && analysis::terms(&mut stem, form) == [stemmed.as_str()]
+                        {
+                            forms.push(form.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        let clauses = forms
+            .into_iter()
+            .map(|form| {
+                let term = Term::from_field_text(field, &form);
+                let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
+                (Occur::Should, Box::new(query) as Box<dyn Query>)
+            })
+            .collect();
+        Ok(BooleanQuery::new(clauses))
+    }
+
+    /// The facets over every page, counted by `count` the first time.
+    pub fn all_facets(&self, count: impl FnOnce(&[Entry]) -> Value) -> &Value {
+        self.all_facets.get_or_init(|| count(&self.entries))
     }
 
     pub fn len(&self) -> usize {

@@ -51,6 +51,13 @@ impl Filters {
         }
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.domain.is_none()
+            && self.doc_type.is_none()
+            && self.status.is_none()
+            && self.tags.is_empty()
+    }
+
     /// `(index field, value)` of each filter.
     pub fn terms(&self) -> Vec<(&'static str, &str)> {
         let mut terms = Vec::new();

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use super::index::{Entry, Hit, Snapshot};
-use super::query::{FacetParams, Filters, HybridParams, SearchParams, SuggestParams};
+use super::query::{FacetParams, HybridParams, SearchParams, SuggestParams};
 
 const TOP_TAGS: usize = 50;
 
@@ -121,6 +121,13 @@ pub fn hybrid(
 
 /// `GET /api/v1/docs/facets`: counts over what the query and filters match.
 pub fn facets(snapshot: &Snapshot, params: &FacetParams) -> tantivy::Result<Value> {
+    if params.q.is_none() && params.filters.is_empty() {
+        let counted =
+            snapshot.all_facets(|entries| facet_counts(&entries.iter().collect::<Vec<_>>()));
+        let mut body = counted.clone();
+        body["query"] = json!({"q": null, "filters": {}});
+        return Ok(body);
+    }
     let entries: Vec<&Entry> = match &params.q {
         Some(q) => snapshot.matching(q, &params.filters)?,
         None => snapshot
@@ -129,7 +136,13 @@ pub fn facets(snapshot: &Snapshot, params: &FacetParams) -> tantivy::Result<Valu
             .filter(|e| params.filters.admits(e))
             .collect(),
     };
-    Ok(json!({
+    let mut body = facet_counts(&entries);
+    body["query"] = json!({"q": params.q, "filters": params.filters});
+    Ok(body)
+}
+
+fn facet_counts(entries: &[&Entry]) -> Value {
+    json!({
         "success": true,
         "total": entries.len(),
         "facets": {
@@ -138,8 +151,7 @@ pub fn facets(snapshot: &Snapshot, params: &FacetParams) -> tantivy::Result<Valu
             "tags": counts(entries.iter().flat_map(|e| e.tags.iter().map(String::as_str)), TOP_TAGS),
             "statuses": counts(entries.iter().map(|e| e.status.as_str()), usize::MAX),
         },
-        "query": {"q": params.q, "filters": params.filters},
-    }))
+    })
 }
 
 /// `[{value, count}]`, most frequent first, then by value.
@@ -173,9 +185,4 @@ pub fn suggest(snapshot: &Snapshot, params: &SuggestParams) -> tantivy::Result<V
         })
         .collect();
     Ok(json!({"success": true, "suggestions": suggestions}))
-}
-
-/// Filters as they were applied, for answers that echo them.
-pub fn filters(filters: &Filters) -> Value {
-    serde_json::to_value(filters).unwrap_or(Value::Null)
 }
