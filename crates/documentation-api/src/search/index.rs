@@ -16,13 +16,13 @@ use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, Ter
 use tantivy::schema::{
     FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::snippet::SnippetGenerator;
 use tantivy::{
     DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, TantivyError, Term,
 };
 
 use super::analysis::{self, EXACT, STEM};
 use super::query::Filters;
+use super::snippet::{self, Tokens, Vocabulary};
 use crate::corpus::Page;
 
 /// Boosts: a title hit outranks a heading or summary hit, which outranks a body hit;
@@ -38,7 +38,6 @@ const FIELD_BOOSTS: &[(&str, f32)] = &[
 const EXACT_FIELDS: &[&str] = &["title_exact", "body_exact"];
 /// Typo tolerance: one edit, on words long enough for one edit not to be another word.
 const FUZZY_MIN_CHARS: usize = 5;
-const SNIPPET_CHARS: usize = 200;
 /// Terms of the dictionary read after a stem when looking for its forms.
 const MAX_FORMS_PER_STEM: usize = 64;
 const INDEX_MEMORY_BYTES: usize = 50_000_000;
@@ -56,11 +55,17 @@ pub struct Entry {
     pub path: String,
     pub url: String,
     text: String,
+    tokens: Tokens,
 }
 
-impl From<&Page> for Entry {
-    fn from(page: &Page) -> Self {
+impl Entry {
+    fn of(
+        page: &Page,
+        analyzer: &mut tantivy::tokenizer::TextAnalyzer,
+        vocabulary: &mut Vocabulary,
+    ) -> Self {
         Self {
+            tokens: Tokens::of(&page.text, analyzer, vocabulary),
             id: page.id.clone(),
             title: page.title.clone(),
             domain: page.domain.clone(),
@@ -90,6 +95,7 @@ pub struct Snapshot {
     pub entries: Vec<Entry>,
     reader: IndexReader,
     fields: Fields,
+    vocabulary: Vocabulary,
     /// The facets of every page (the dashboard's first call), counted once.
     all_facets: OnceLock<Value>,
 }
@@ -159,8 +165,15 @@ impl Snapshot {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        let mut vocabulary = Vocabulary::default();
+        let mut analyzer = analysis::exact();
+        let entries = pages
+            .iter()
+            .map(|page| Entry::of(page, &mut analyzer, &mut vocabulary))
+            .collect();
         Ok(Self {
-            entries: pages.iter().map(Entry::from).collect(),
+            entries,
+            vocabulary,
             reader,
             fields,
             all_facets: OnceLock::new(),
@@ -192,10 +205,8 @@ impl Snapshot {
             if total == 0 {
                 continue;
             }
-            let forms = self.snippet_query(&searcher, &words)?;
-            let mut snippets =
-                SnippetGenerator::create(&searcher, &forms, self.fields.get("body_exact"))?;
-            snippets.set_max_num_chars(SNIPPET_CHARS);
+            let forms = self.snippet_forms(&searcher, &words)?;
+            let matching = self.vocabulary.ids(forms.iter().map(String::as_str));
             let addresses: Vec<DocAddress> = top.iter().map(|(_, a)| *a).collect();
             let entries = self.entries_of(&searcher, &addresses)?;
             let top = top
@@ -204,7 +215,7 @@ impl Snapshot {
                 .map(|((score, _), entry)| Hit {
                     entry,
                     score,
-                    snippet: snippet(&snippets, entry),
+                    snippet: snippet_of(entry, &matching),
                 })
                 .collect();
             return Ok(Hits { top, total });
@@ -354,15 +365,10 @@ impl Snapshot {
         Ok(entries)
     }
 
-    /// The query snippets highlight: each word as typed, and every form in the corpus
-    /// that shares its stem (`configurações` for `configuracao`). Snippets then tokenize
-    /// pages with the cheap unstemmed analyzer: stemming each hit's whole text took
-    /// four fifths of a search.
-    fn snippet_query(
-        &self,
-        searcher: &Searcher,
-        words: &[String],
-    ) -> tantivy::Result<BooleanQuery> {
+    /// The words snippets highlight: each word as typed, and every form in the corpus
+    /// that shares its stem (`configurações` for `configuracao`), read from the term
+    /// dictionary after the stem.
+    fn snippet_forms(&self, searcher: &Searcher, words: &[String]) -> tantivy::Result<Vec<String>> {
         let field = self.fields.get("body_exact");
         let mut stem = analysis::stem();
         let mut forms: Vec<String> = words.to_vec();
@@ -393,15 +399,7 @@ impl Snapshot {
                 }
             }
         }
-        let clauses = forms
-            .into_iter()
-            .map(|form| {
-                let term = Term::from_field_text(field, &form);
-                let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
-                (Occur::Should, Box::new(query) as Box<dyn Query>)
-            })
-            .collect();
-        Ok(BooleanQuery::new(clauses))
+        Ok(forms)
     }
 
     /// The facets over every page, counted by `count` the first time.
@@ -418,41 +416,13 @@ impl Snapshot {
     }
 }
 
-/// The body's best fragment with its matches in `<mark>`, else the summary, else the
-/// page's first words; HTML-escaped either way.
-fn snippet(generator: &SnippetGenerator, entry: &Entry) -> String {
-    let mut snippet = generator.snippet(&entry.text);
-    if !snippet.fragment().trim().is_empty() && !snippet.highlighted().is_empty() {
-        snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
-        return snippet.to_html().trim().to_string();
-    }
-    let fallback = if entry.summary.is_empty() {
-        let end = entry
-            .text
-            .char_indices()
-            .nth(SNIPPET_CHARS)
-            .map_or(entry.text.len(), |(i, _)| i);
-        entry.text[..end]
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-    } else {
-        entry.summary.clone()
-    };
-    escape_html(&fallback)
-}
-
-fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+/// The page's stretch with the most matches, else its summary, else its first words.
+fn snippet_of(entry: &Entry, matching: &std::collections::HashSet<u32>) -> String {
+    snippet::render(&entry.text, &entry.tokens, matching).unwrap_or_else(|| {
+        if entry.summary.is_empty() {
+            snippet::leading(&entry.text)
+        } else {
+            snippet::escape_html(&entry.summary)
         }
-    }
-    out
+    })
 }

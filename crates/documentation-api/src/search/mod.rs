@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod content;
 pub mod index;
 pub mod query;
+pub mod snippet;
 pub mod views;
 mod watch;
 

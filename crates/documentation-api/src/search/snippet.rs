@@ -1,0 +1,166 @@
+//! Snippets: the stretch of a page with the most of the query's words, matches in
+//! `<mark>`, HTML-escaped.
+//!
+//! tantivy's `SnippetGenerator` tokenizes a hit's whole text on every query; with ten or
+//! fifty hits a search spent most of its time there. So each page is tokenized once, at
+//! index time, into its words' ids (folded, unstemmed) and byte spans; a query turns its
+//! words, and the corpus's forms of their stems, into ids, and a snippet is a scan of
+//! integers.
+
+use std::collections::{HashMap, HashSet};
+
+use tantivy::tokenizer::{TextAnalyzer, TokenStream};
+
+pub const SNIPPET_CHARS: usize = 200;
+/// How far before its first match a snippet may start, to show the match in context.
+const LEAD_BYTES: usize = 40;
+
+/// Every folded word of the corpus, numbered.
+#[derive(Default)]
+pub struct Vocabulary(HashMap<Box<str>, u32>);
+
+impl Vocabulary {
+    fn intern(&mut self, word: &str) -> u32 {
+        if let Some(id) = self.0.get(word) {
+            return *id;
+        }
+        let id = self.0.len() as u32;
+        self.0.insert(word.into(), id);
+        id
+    }
+
+    pub fn ids<'a>(&self, words: impl IntoIterator<Item = &'a str>) -> HashSet<u32> {
+        words
+            .into_iter()
+            .filter_map(|w| self.0.get(w).copied())
+            .collect()
+    }
+}
+
+/// A page's words in order: their ids and where they are in the text.
+#[derive(Debug, Default)]
+pub struct Tokens {
+    ids: Box<[u32]>,
+    spans: Box<[(u32, u32)]>,
+}
+
+impl Tokens {
+    pub fn of(text: &str, analyzer: &mut TextAnalyzer, vocabulary: &mut Vocabulary) -> Self {
+        let mut ids = Vec::new();
+        let mut spans = Vec::new();
+        let mut stream = analyzer.token_stream(text);
+        while stream.advance() {
+            let token = stream.token();
+            ids.push(vocabulary.intern(&token.text));
+            spans.push((token.offset_from as u32, token.offset_to as u32));
+        }
+        Self {
+            ids: ids.into(),
+            spans: spans.into(),
+        }
+    }
+}
+
+/// The snippet of `text` for the words `matching`; `None` when none occurs in it.
+pub fn render(text: &str, tokens: &Tokens, matching: &HashSet<u32>) -> Option<String> {
+    let hits: Vec<(u32, usize, usize)> = tokens
+        .ids
+        .iter()
+        .zip(tokens.spans.iter())
+        .filter(|(id, _)| matching.contains(id))
+        .map(|(id, (from, to))| (*id, *from as usize, *to as usize))
+        .collect();
+    if hits.is_empty() {
+        return None;
+    }
+    // The window starting at the match with the most distinct words after it.
+    let mut best = (0, 0);
+    for (i, (_, from, _)) in hits.iter().enumerate() {
+        let distinct: HashSet<u32> = hits[i..]
+            .iter()
+            .take_while(|(_, _, to)| *to <= from + SNIPPET_CHARS)
+            .map(|(id, _, _)| *id)
+            .collect();
+        if distinct.len() > best.1 {
+            best = (i, distinct.len());
+        }
+    }
+    let first = hits[best.0].1;
+    let start = floor_boundary(text, first.saturating_sub(LEAD_BYTES));
+    let start = text[start..first]
+        .find(char::is_whitespace)
+        .map_or(start, |i| start + i + 1)
+        .min(first);
+    let end = floor_boundary(text, (start + SNIPPET_CHARS).min(text.len()));
+    let mut out = String::with_capacity(end - start + 64);
+    let mut at = start;
+    for (_, from, to) in &hits[best.0..] {
+        if *to > end {
+            break;
+        }
+        push_escaped(&mut out, &text[at..*from]);
+        out.push_str("<mark>");
+        push_escaped(&mut out, &text[*from..*to]);
+        out.push_str("</mark>");
+        at = *to;
+    }
+    push_escaped(&mut out, &text[at..end]);
+    Some(out.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// The page's first words, escaped: the snippet of a page matched by no word of its text.
+pub fn leading(text: &str) -> String {
+    let end = floor_boundary(text, SNIPPET_CHARS.min(text.len()));
+    escape_html(&text[..end].split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+fn floor_boundary(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    push_escaped(&mut out, text);
+    out
+}
+
+fn push_escaped(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::analysis;
+
+    #[test]
+    fn marks_the_densest_stretch() {
+        let text = "Intro about nothing. ".repeat(20)
+            + "As configurações <ficam> & a Configuração também. "
+            + &"Filler words here. ".repeat(20);
+        let mut vocabulary = Vocabulary::default();
+        let tokens = Tokens::of(&text, &mut analysis::exact(), &mut vocabulary);
+        let matching = vocabulary.ids(["configuracoes", "configuracao"]);
+        let snippet = render(&text, &tokens, &matching).expect("a match");
+        assert!(
+            snippet.contains(
+                "As <mark>configurações</mark> &lt;ficam&gt; &amp; a <mark>Configuração</mark>"
+            ),
+            "{snippet}"
+        );
+        assert!(snippet.chars().count() <= SNIPPET_CHARS + 40, "{snippet}");
+        assert!(render(&text, &tokens, &vocabulary.ids(["absent"])).is_none());
+    }
+}
