@@ -377,3 +377,9 @@ mod tests {
         assert_eq!(bad.field_errors()[0].field, "idea_id");
     }
 }
+
+/// SHA-256 of `bytes`, lower-case hex, as uploads' checksums are.
+pub fn checksum(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    format!("{:x}", Sha256::digest(bytes))
+}
