@@ -20,8 +20,8 @@ use std::sync::{Arc, LazyLock};
 
 use anyhow::Context;
 use shared::db::{Backend, DatabaseCheck, Db, Schema, SchemaCheck};
-use shared::import::{ImportArgs, ImportError, Summary};
 use shared::health::Health;
+use shared::import::{ImportArgs, ImportError, Summary};
 use shared::openapi::OpenApiDoc;
 use shared::routing::RouteTable;
 use shared::server::FdBudget;

@@ -19,8 +19,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use shared::db::{Backend, DatabaseCheck, Db, Schema, SchemaCheck};
-use shared::import::{ImportArgs, ImportError, Summary};
 use shared::health::Health;
+use shared::import::{ImportArgs, ImportError, Summary};
 use shared::openapi::OpenApiDoc;
 use shared::routing::RouteTable;
 use shared::server::FdBudget;

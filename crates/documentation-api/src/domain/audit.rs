@@ -120,7 +120,15 @@ impl AuditEntry {
             actor: IMPORT_ACTOR.to_string(),
             ..Default::default()
         };
-        let mut entry = Self::record(entity, entity_id, Action::Imported, None, Some(after), &meta, at);
+        let mut entry = Self::record(
+            entity,
+            entity_id,
+            Action::Imported,
+            None,
+            Some(after),
+            &meta,
+            at,
+        );
         if let (false, Some(Value::Object(changes))) = (legacy.is_empty(), entry.changes.as_mut()) {
             changes.insert("legacy".into(), Value::Object(legacy.clone()));
         }

@@ -80,28 +80,31 @@ pub async fn read_postgres(url: &str) -> Result<LegacyDocs, ImportError> {
         pool,
     };
     if found[0] {
-        docs.systems = docs.rows(concat!(
-            "SELECT to_jsonb(t) AS row FROM documentation_systems t ",
-            "ORDER BY t.created_at, t.id"
-        ))
-        .await?;
+        docs.systems = docs
+            .rows(concat!(
+                "SELECT to_jsonb(t) AS row FROM documentation_systems t ",
+                "ORDER BY t.created_at, t.id"
+            ))
+            .await?;
     }
     if found[1] {
-        docs.ideas = docs.rows(concat!(
-            "SELECT to_jsonb(t) AS row FROM documentation_ideas t ",
-            "ORDER BY t.created_at, t.id"
-        ))
-        .await?;
+        docs.ideas = docs
+            .rows(concat!(
+                "SELECT to_jsonb(t) AS row FROM documentation_ideas t ",
+                "ORDER BY t.created_at, t.id"
+            ))
+            .await?;
     }
     if found[2] {
         docs.read_files().await?;
     }
     if found[3] {
-        docs.audit = docs.rows(concat!(
-            "SELECT to_jsonb(t) AS row FROM documentation_audit_log t ",
-            "ORDER BY t.created_at, t.id"
-        ))
-        .await?;
+        docs.audit = docs
+            .rows(concat!(
+                "SELECT to_jsonb(t) AS row FROM documentation_audit_log t ",
+                "ORDER BY t.created_at, t.id"
+            ))
+            .await?;
     }
     Ok(docs)
 }
@@ -143,14 +146,19 @@ impl LegacyDocs {
             .map(|row| row.try_get::<Value, _>("row"))
             .collect::<sqlx::Result<_>>()?;
         if !self.has_content {
-            self.notes
-                .push("documentation_files has no content column: bytes read from file_path".into());
+            self.notes.push(
+                "documentation_files has no content column: bytes read from file_path".into(),
+            );
         }
         Ok(())
     }
 
     /// A file's bytes: its `content`, else what its `file_path` holds on this machine.
-    pub async fn content(&self, id: &str, file_path: Option<&str>) -> sqlx::Result<Option<Vec<u8>>> {
+    pub async fn content(
+        &self,
+        id: &str,
+        file_path: Option<&str>,
+    ) -> sqlx::Result<Option<Vec<u8>>> {
         if self.has_content {
             let bytes: Option<Vec<u8>> =
                 sqlx::query_scalar("SELECT content FROM documentation_files WHERE id::text = $1")

@@ -65,7 +65,11 @@ impl Documentation {
             };
             let Some(content) = content else {
                 let key = key.unwrap_or_else(|| format!("#{}", index + 1));
-                summary.skipped(FILES, &key, "no bytes: no content, and file_path not readable here");
+                summary.skipped(
+                    FILES,
+                    &key,
+                    "no bytes: no content, and file_path not readable here",
+                );
                 continue;
             };
             match legacy::file(row, index, &content, (&ideas, &systems), &mut files) {
@@ -122,7 +126,9 @@ impl Documentation {
             if let Some(legacy) = legacy.as_object_mut() {
                 legacy.insert("name".into(), serde_json::json!(mapped.value.name));
             }
-            mapped.legacy.insert("name".into(), serde_json::json!(mapped.value.name));
+            mapped
+                .legacy
+                .insert("name".into(), serde_json::json!(mapped.value.name));
             mapped.value.name = renamed;
         }
         notes(summary, "system", &mapped);

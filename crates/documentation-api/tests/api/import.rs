@@ -161,12 +161,19 @@ async fn original_tables_with_file_bytes(app: TestApp) {
     // Names are unique here: the second takes its old id's start; what did not map is kept.
     let s2 = data(&app, &format!("/api/v1/systems/{S2}")).await;
     assert_eq!(s2["name"], "workspace api (1c6e8f2b)");
-    assert_eq!((&s2["type"], &s2["status"], &s2["port"]), (&json!("tool"), &json!("unknown"), &Value::Null));
+    assert_eq!(
+        (&s2["type"], &s2["status"], &s2["port"]),
+        (&json!("tool"), &json!("unknown"), &Value::Null)
+    );
     assert_eq!(
         s2["metadata"]["legacy"],
         json!({"type": "database", "status": "degraded", "port": 99999, "name": "workspace api"})
     );
-    let systems = data(&app, "/api/v1/systems?order_by=created_at&order_direction=asc").await;
+    let systems = data(
+        &app,
+        "/api/v1/systems?order_by=created_at&order_direction=asc",
+    )
+    .await;
     let s3 = &systems[2];
     assert_eq!(s3["metadata"]["legacyId"], "sys-1");
     let s3_id = uuid::Uuid::parse_str(s3["id"].as_str().expect("id")).expect("uuid");
@@ -190,7 +197,10 @@ async fn original_tables_with_file_bytes(app: TestApp) {
         assert_eq!(i1[key], want, "idea {key}");
     }
     let i2 = data(&app, &format!("/api/v1/ideas/{I2}")).await;
-    assert_eq!((&i2["status"], &i2["category"]), (&json!("backlog"), &json!("improvement")));
+    assert_eq!(
+        (&i2["status"], &i2["category"]),
+        (&json!("backlog"), &json!("improvement"))
+    );
     let i2_audit = app.audit_of(I2).await;
     assert_eq!(i2_audit[0]["action"], "imported");
     assert_eq!(i2_audit[0]["user_id"], "import");
@@ -229,10 +239,16 @@ async fn original_tables_with_file_bytes(app: TestApp) {
     let s1_audit = app.audit_of(S1).await;
     let by = |action: &str| s1_audit.iter().find(|r| r["action"] == action).cloned();
     assert_eq!(by("create").expect("the original's row")["user_id"], "ana");
-    assert_eq!(by("imported").expect("the import's row")["user_id"], "import");
+    assert_eq!(
+        by("imported").expect("the import's row")["user_id"],
+        "import"
+    );
     let archived = app.audit_of(I1).await;
-    assert!(archived.iter().any(|r| r["action"] == "update"
-        && r["changes"]["legacy"]["action"] == "archive"));
+    assert!(
+        archived
+            .iter()
+            .any(|r| r["action"] == "update" && r["changes"]["legacy"]["action"] == "archive")
+    );
 
     let before = snapshot(&app).await;
     let again = import(&app, &from, false).await;

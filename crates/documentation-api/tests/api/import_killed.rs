@@ -53,7 +53,10 @@ async fn killed_mid_run_then_rerun_completes(app: TestApp) {
     child.kill().expect("kill");
     let _ = child.wait();
     let halfway = app.count_rows("documentation_ideas").await;
-    assert!((1..IDEAS).contains(&halfway), "killed after {halfway} ideas");
+    assert!(
+        (1..IDEAS).contains(&halfway),
+        "killed after {halfway} ideas"
+    );
 
     let output = command(&app, root.path(), &["import", "--from", &from])
         .output()
@@ -66,10 +69,7 @@ async fn killed_mid_run_then_rerun_completes(app: TestApp) {
     );
     let summary: Value = serde_json::from_slice(&output.stdout).expect("JSON summary");
     assert_eq!(summary["entities"]["ideas"]["read"], IDEAS);
-    assert_eq!(
-        summary["entities"]["ideas"]["already_present"],
-        halfway
-    );
+    assert_eq!(summary["entities"]["ideas"]["already_present"], halfway);
     assert_eq!(app.count_rows("documentation_ideas").await, IDEAS);
     assert_eq!(audit_total(&app).await, IDEAS);
 }
@@ -86,7 +86,12 @@ async fn bad_arguments_exit_78() {
         &["import", "--dry-run", "--from", "postgres://h/db", "--what"],
     ] {
         let output = command(&app, root.path(), args).output().expect("run");
-        assert_eq!(output.status.code(), Some(78), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        assert_eq!(
+            output.status.code(),
+            Some(78),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         assert!(output.stdout.is_empty(), "{args:?}");
     }
 }

@@ -130,7 +130,10 @@ mod tests {
         let (from, to) = kept.created_window();
         assert!(from < Utc::now() && to > Utc::now());
         let (from, to) = id.created_window();
-        assert_eq!((from, to - from), (id.created_at(), chrono::Duration::milliseconds(1)));
+        assert_eq!(
+            (from, to - from),
+            (id.created_at(), chrono::Duration::milliseconds(1))
+        );
         assert!((Utc::now() - id.created_at()).num_seconds().abs() < 5);
         assert_eq!(ItemKey::from("1"), ItemKey::Unknown("1".into()));
         assert_eq!(ItemKey::from(id.to_string().as_str()), ItemKey::Id(id));

@@ -39,10 +39,30 @@ pub fn lowdb_default_categories() -> Vec<Value> {
     [
         ("feature", "Feature", "Novas funcionalidades", "#10b981"),
         ("bug", "Bug", "Correção de bugs", "#ef4444"),
-        ("improvement", "Melhoria", "Melhorias em funcionalidades existentes", "#3b82f6"),
-        ("documentation", "Documentação", "Documentação técnica", "#8b5cf6"),
-        ("research", "Pesquisa", "Pesquisa e exploração de tecnologias", "#f59e0b"),
-        ("other", "Outro", "Outros itens não categorizados", "#6b7280"),
+        (
+            "improvement",
+            "Melhoria",
+            "Melhorias em funcionalidades existentes",
+            "#3b82f6",
+        ),
+        (
+            "documentation",
+            "Documentação",
+            "Documentação técnica",
+            "#8b5cf6",
+        ),
+        (
+            "research",
+            "Pesquisa",
+            "Pesquisa e exploração de tecnologias",
+            "#f59e0b",
+        ),
+        (
+            "other",
+            "Outro",
+            "Outros itens não categorizados",
+            "#6b7280",
+        ),
     ]
     .iter()
     .enumerate()
@@ -86,9 +106,7 @@ fn text(row: &Value, keys: &[&str]) -> Option<String> {
 }
 
 fn is_colour(text: &str) -> bool {
-    text.len() == 7
-        && text.starts_with('#')
-        && text[1..].chars().all(|c| c.is_ascii_hexdigit())
+    text.len() == 7 && text.starts_with('#') && text[1..].chars().all(|c| c.is_ascii_hexdigit())
 }
 
 /// The `index`-th category of the source (0-based, in source order). `now` stands in for
@@ -115,13 +133,17 @@ pub fn category(
         display_name = slug.clone();
     }
     if display_name.chars().count() > 200 {
-        notes.push(format!("display name cut to 200 characters from {display_name:?}"));
+        notes.push(format!(
+            "display name cut to 200 characters from {display_name:?}"
+        ));
         display_name = display_name.chars().take(200).collect();
     }
     let color = match text(row, &["color", "colour"]) {
         Some(c) if is_colour(&c) => c,
         Some(c) => {
-            notes.push(format!("colour {c:?} is not #RRGGBB: {DEFAULT_COLOUR} used"));
+            notes.push(format!(
+                "colour {c:?} is not #RRGGBB: {DEFAULT_COLOUR} used"
+            ));
             DEFAULT_COLOUR.to_string()
         }
         None => DEFAULT_COLOUR.to_string(),
@@ -280,7 +302,10 @@ pub fn item(row: &Value, index: usize) -> Result<Mapped<Item>, Refused> {
     };
     let raw_tags = field(row, &["tags"]);
     let tags = tags(raw_tags, &mut notes);
-    if matches!(raw_tags, Some(Value::Object(_) | Value::Bool(_) | Value::Number(_))) {
+    if matches!(
+        raw_tags,
+        Some(Value::Object(_) | Value::Bool(_) | Value::Number(_))
+    ) {
         kept.insert("tags".into(), raw_tags.cloned().unwrap_or_default());
     }
     let (id, derived) = item_id(&legacy, created_at);
@@ -335,7 +360,10 @@ mod tests {
         let a = item(&row, 0).expect("maps");
         let b = item(&row, 0).expect("maps");
         assert_eq!(a.value.id, b.value.id);
-        assert_eq!(a.value.id.created_at().timestamp_millis(), 1_735_787_045_678);
+        assert_eq!(
+            a.value.id.created_at().timestamp_millis(),
+            1_735_787_045_678
+        );
         assert_eq!(a.value.metadata["legacyId"], json!("7"));
         assert_eq!(
             a.value.metadata["legacy"],
@@ -349,7 +377,8 @@ mod tests {
     #[test]
     fn v4_ids_are_kept_and_lowdb_ids_carry_their_time() {
         let v4 = Uuid::new_v4().to_string();
-        let row = json!({"id": v4, "title": "t", "category": "x", "createdAt": "2025-01-02T03:04:05Z"});
+        let row =
+            json!({"id": v4, "title": "t", "category": "x", "createdAt": "2025-01-02T03:04:05Z"});
         let kept = item(&row, 0).expect("maps");
         assert_eq!(kept.value.id.to_string(), v4);
         assert!(!kept.value.metadata.contains_key("legacyId"));

@@ -31,7 +31,10 @@ pub fn read_library(path: &Path) -> Result<LegacySource, ImportError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ImportError::usage(format!("cannot read {}: {e}", path.display())))?;
     let data: Value = serde_json::from_str(&text).map_err(|e| {
-        ImportError::usage(format!("{} is not a LowDB file (JSON: {e})", path.display()))
+        ImportError::usage(format!(
+            "{} is not a LowDB file (JSON: {e})",
+            path.display()
+        ))
     })?;
     let mut notes = Vec::new();
     let list = |key: &str, notes: &mut Vec<String>| match data.get(key) {

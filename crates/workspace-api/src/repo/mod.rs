@@ -6,8 +6,8 @@
 
 #[macro_use]
 mod sql;
-mod pg;
 mod legacy;
+mod pg;
 mod queries;
 mod sqlite;
 

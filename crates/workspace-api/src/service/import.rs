@@ -99,9 +99,7 @@ impl Workspace {
             return finish(tx, recorded, dry_run, Outcome::Created).await;
         };
         if same_category(&current, category)
-            || tx
-                .has_history(EntityType::Category, &category.name)
-                .await?
+            || tx.has_history(EntityType::Category, &category.name).await?
         {
             tx.roll_back().await?;
             return Ok(Outcome::AlreadyPresent);
@@ -124,7 +122,11 @@ impl Workspace {
     }
 
     /// Creates the category an item names when it does not exist: whether it did.
-    async fn import_missing_category(&self, name: &str, dry_run: bool) -> Result<bool, ImportError> {
+    async fn import_missing_category(
+        &self,
+        name: &str,
+        dry_run: bool,
+    ) -> Result<bool, ImportError> {
         let mut tx = self.store.write().await?;
         if tx.category(name).await?.is_some() {
             tx.roll_back().await?;

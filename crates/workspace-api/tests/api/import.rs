@@ -136,7 +136,12 @@ async fn lowdb_file_with_its_quirks(app: TestApp) {
 
     let bug = category(&app, "bug").await;
     assert_eq!(
-        (&bug["display_name"], &bug["color"], &bug["display_order"], &bug["is_active"]),
+        (
+            &bug["display_name"],
+            &bug["color"],
+            &bug["display_order"],
+            &bug["is_active"]
+        ),
         (&json!("Bug"), &json!("#ef4444"), &json!(2), &json!(true))
     );
     let idea = category(&app, "idea").await;
@@ -144,7 +149,10 @@ async fn lowdb_file_with_its_quirks(app: TestApp) {
     // Every entity has its `imported` audit row by `import`.
     assert_eq!(imported_audit_rows(&app).await, 3 + 7);
     let history = app
-        .get(&format!("/api/items/{}/history", got[0]["id"].as_str().expect("id")))
+        .get(&format!(
+            "/api/items/{}/history",
+            got[0]["id"].as_str().expect("id")
+        ))
         .await;
     assert_eq!(history.body["data"][0]["actor"], "import");
     assert_eq!(history.body["data"][0]["action"], "imported");
@@ -183,7 +191,10 @@ async fn skipped_rows_are_counted_with_reasons(app: TestApp) {
     );
     let summary = import(&app, &from, false).await;
     assert_eq!(summary.exit_code(), 1);
-    assert_eq!(summary.counts("items").skipped_reasons["item without a title"], 1);
+    assert_eq!(
+        summary.counts("items").skipped_reasons["item without a title"],
+        1
+    );
     assert_eq!(summary.counts("categories").skipped, 1);
     assert_eq!(items(&app).await.len(), 1);
     assert_eq!(category(&app, "ok").await["is_active"], false);
@@ -200,7 +211,10 @@ async fn bad_sources_are_usage_errors() {
     let app = spawn(Backend::Sqlite).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let config = Config::from_env(
-        &Env::from_pairs(dir.path(), [("WORKSPACE_DATABASE_URL", app.database_url.as_str())]),
+        &Env::from_pairs(
+            dir.path(),
+            [("WORKSPACE_DATABASE_URL", app.database_url.as_str())],
+        ),
         false,
     )
     .expect("config");

@@ -98,11 +98,22 @@ async fn deployed_schema_with_serial_ids(app: TestApp) {
         async move { app.get(&path).await.body["data"].clone() }
     };
     let risks = category("gestao-riscos").await;
-    assert_eq!((&risks["is_active"], &risks["display_order"]), (&json!(false), &json!(5)));
+    assert_eq!(
+        (&risks["is_active"], &risks["display_order"]),
+        (&json!(false), &json!(5))
+    );
     let research = category("pesquisa").await;
     assert_eq!(
-        (&research["display_name"], &research["description"], &research["display_order"]),
-        (&json!("Pesquisa"), &json!("Trabalho exploratório"), &json!(7))
+        (
+            &research["display_name"],
+            &research["description"],
+            &research["display_order"]
+        ),
+        (
+            &json!("Pesquisa"),
+            &json!("Trabalho exploratório"),
+            &json!(7)
+        )
     );
 
     let audit = imported_audit_rows(&app).await;
