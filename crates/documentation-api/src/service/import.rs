@@ -37,8 +37,11 @@ impl Documentation {
             match legacy::system(row, index, &mut systems) {
                 Err(refused) => summary.skipped(SYSTEMS, &refused.key, &refused.reason),
                 Ok(mapped) => {
-                    let outcome = self.import_system(mapped, dry_run, summary).await?;
-                    summary.record(SYSTEMS, outcome);
+                    let key = mapped.key.clone();
+                    let done = self.import_system(mapped, dry_run, summary).await;
+                    if let Some(outcome) = summary.unless_refused(SYSTEMS, &key, done)? {
+                        summary.record(SYSTEMS, outcome);
+                    }
                 }
             }
         }
@@ -47,12 +50,14 @@ impl Documentation {
                 Err(refused) => summary.skipped(IDEAS, &refused.key, &refused.reason),
                 Ok(mapped) => {
                     notes(summary, "idea", &mapped);
-                    let outcome = self
+                    let done = self
                         .import_entity(Entity::Idea, &mapped, dry_run, async |tx| {
                             tx.insert_idea(&mapped.value).await
                         })
-                        .await?;
-                    summary.record(IDEAS, outcome);
+                        .await;
+                    if let Some(outcome) = summary.unless_refused(IDEAS, &mapped.key, done)? {
+                        summary.record(IDEAS, outcome);
+                    }
                 }
             }
         }
@@ -76,12 +81,14 @@ impl Documentation {
                 Err(refused) => summary.skipped(FILES, &refused.key, &refused.reason),
                 Ok(mapped) => {
                     notes(summary, "file", &mapped);
-                    let outcome = self
+                    let done = self
                         .import_entity(Entity::File, &mapped, dry_run, async |tx| {
                             tx.insert_file(&mapped.value, &content).await
                         })
-                        .await?;
-                    summary.record(FILES, outcome);
+                        .await;
+                    if let Some(outcome) = summary.unless_refused(FILES, &mapped.key, done)? {
+                        summary.record(FILES, outcome);
+                    }
                 }
             }
         }
@@ -91,8 +98,10 @@ impl Documentation {
                 Err(refused) => summary.skipped(AUDIT, &refused.key, &refused.reason),
                 Ok(mapped) => {
                     notes(summary, "audit", &mapped);
-                    let outcome = self.import_audit(&mapped.value, dry_run).await?;
-                    summary.record(AUDIT, outcome);
+                    let done = self.import_audit(&mapped.value, dry_run).await;
+                    if let Some(outcome) = summary.unless_refused(AUDIT, &mapped.key, done)? {
+                        summary.record(AUDIT, outcome);
+                    }
                 }
             }
         }

@@ -85,6 +85,26 @@ impl ImportError {
     }
 }
 
+impl ImportError {
+    /// Why the database refused one row (a constraint it breaks), when that is what
+    /// happened: that row is skipped and the run goes on. Any other error stops the run.
+    pub fn row_refusal(&self) -> Option<String> {
+        use sqlx::error::ErrorKind;
+        let Self::Failed(e) = self else {
+            return None;
+        };
+        let db = e.downcast_ref::<sqlx::Error>()?.as_database_error()?;
+        matches!(
+            db.kind(),
+            ErrorKind::UniqueViolation
+                | ErrorKind::ForeignKeyViolation
+                | ErrorKind::NotNullViolation
+                | ErrorKind::CheckViolation
+        )
+        .then(|| format!("refused by the database: {}", db.message()))
+    }
+}
+
 impl From<sqlx::Error> for ImportError {
     fn from(e: sqlx::Error) -> Self {
         Self::Failed(e.into())
@@ -204,6 +224,27 @@ impl Summary {
         };
         self.list(note, true);
         self.progress();
+    }
+
+    /// The result of writing one row: its value; or, when the database refused that row
+    /// ([`ImportError::row_refusal`]), `None` and the row skipped with the reason; any
+    /// other error stops the run.
+    pub fn unless_refused<T>(
+        &mut self,
+        entity: &'static str,
+        id: &str,
+        result: Result<T, ImportError>,
+    ) -> Result<Option<T>, ImportError> {
+        match result {
+            Ok(value) => Ok(Some(value)),
+            Err(e) => match e.row_refusal() {
+                Some(reason) => {
+                    self.skipped(entity, id, &reason);
+                    Ok(None)
+                }
+                None => Err(e),
+            },
+        }
     }
 
     /// Something about a row that was imported anyway.

@@ -163,23 +163,34 @@ pub fn category(
     let updated_at = field(row, &["updated_at", "updatedAt"])
         .and_then(legacy_time)
         .unwrap_or(created_at);
+    let value = Category {
+        id: slug.clone(),
+        name: slug.clone(),
+        display_name,
+        description: text(row, &["description"]),
+        color,
+        icon: text(row, &["icon"]),
+        display_order,
+        is_active,
+        created_at,
+        updated_at,
+        created_by: text(row, &["created_by", "createdBy"]),
+    };
+    if holds_nul(&value) {
+        return refuse(&slug, NUL);
+    }
     Ok(Mapped {
-        value: Category {
-            id: slug.clone(),
-            name: slug.clone(),
-            display_name,
-            description: text(row, &["description"]),
-            color,
-            icon: text(row, &["icon"]),
-            display_order,
-            is_active,
-            created_at,
-            updated_at,
-            created_by: text(row, &["created_by", "createdBy"]),
-        },
+        value,
         key: slug,
         notes,
     })
+}
+
+/// PostgreSQL's text cannot hold U+0000 (SQLite's can): refused on both, alike.
+const NUL: &str = "text holds U+0000, which PostgreSQL cannot store";
+
+fn holds_nul<T: serde::Serialize>(value: &T) -> bool {
+    serde_json::to_string(value).is_ok_and(|text| text.contains("\\u0000"))
 }
 
 /// A category an item names but the source lacks: created inactive, so that nobody
@@ -315,22 +326,26 @@ pub fn item(row: &Value, index: usize) -> Result<Mapped<Item>, Refused> {
     if !kept.is_empty() {
         metadata.insert("legacy".into(), Value::Object(kept));
     }
+    let value = Item {
+        id,
+        title: title.trim().to_string(),
+        description: text(row, &["description"]).unwrap_or_default(),
+        category,
+        priority,
+        status,
+        tags,
+        metadata,
+        created_at,
+        updated_at,
+        created_by: text(row, &["created_by", "createdBy"]),
+        updated_by: text(row, &["updated_by", "updatedBy"]),
+        version: 1,
+    };
+    if holds_nul(&value) {
+        return refuse(&legacy, NUL);
+    }
     Ok(Mapped {
-        value: Item {
-            id,
-            title: title.trim().to_string(),
-            description: text(row, &["description"]).unwrap_or_default(),
-            category,
-            priority,
-            status,
-            tags,
-            metadata,
-            created_at,
-            updated_at,
-            created_by: text(row, &["created_by", "createdBy"]),
-            updated_by: text(row, &["updated_by", "updatedBy"]),
-            version: 1,
-        },
+        value,
         key: legacy,
         notes,
     })

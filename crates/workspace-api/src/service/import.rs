@@ -41,9 +41,11 @@ impl Workspace {
                 Err(refused) => summary.skipped(CATEGORIES, &refused.key, &refused.reason),
                 Ok(mapped) => {
                     notes(summary, "category", &mapped);
-                    let outcome = self.import_category(&mapped.value, dry_run).await?;
-                    known.insert(mapped.value.name.clone());
-                    summary.record(CATEGORIES, outcome);
+                    let done = self.import_category(&mapped.value, dry_run).await;
+                    if let Some(outcome) = summary.unless_refused(CATEGORIES, &mapped.key, done)? {
+                        known.insert(mapped.value.name.clone());
+                        summary.record(CATEGORIES, outcome);
+                    }
                 }
             }
         }
@@ -71,8 +73,10 @@ impl Workspace {
                 known.insert(category.clone());
             }
             notes(summary, "item", &mapped);
-            let outcome = self.import_item(&mapped.value, dry_run).await?;
-            summary.record(ITEMS, outcome);
+            let done = self.import_item(&mapped.value, dry_run).await;
+            if let Some(outcome) = summary.unless_refused(ITEMS, &mapped.key, done)? {
+                summary.record(ITEMS, outcome);
+            }
         }
         Ok(())
     }

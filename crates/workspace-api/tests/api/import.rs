@@ -187,12 +187,17 @@ async fn skipped_rows_are_counted_with_reasons(app: TestApp) {
         &dir,
         &json!({"categories": [{"id": "Not A Slug", "name": "x"}, {"id": "ok", "name": "OK", "active": false}],
             "items": [{"id": "item-1-a", "category": "ok"},
+                      {"id": "item-2-a", "title": "nul\u{0}", "category": "ok"},
                       {"id": "item-1763888400000-b", "title": "Kept", "category": "ok"}]}),
     );
     let summary = import(&app, &from, false).await;
     assert_eq!(summary.exit_code(), 1);
     assert_eq!(
         summary.counts("items").skipped_reasons["item without a title"],
+        1
+    );
+    assert_eq!(
+        summary.counts("items").skipped_reasons["text holds U+0000, which PostgreSQL cannot store"],
         1
     );
     assert_eq!(summary.counts("categories").skipped, 1);
