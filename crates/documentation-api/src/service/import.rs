@@ -49,7 +49,7 @@ impl Documentation {
             match legacy::idea(row, index, &systems, &mut ideas) {
                 Err(refused) => summary.skipped(IDEAS, &refused.key, &refused.reason),
                 Ok(mapped) => {
-                    notes(summary, "idea", &mapped);
+                    notes(summary, IDEAS, &mapped);
                     let done = self
                         .import_entity(Entity::Idea, &mapped, dry_run, async |tx| {
                             tx.insert_idea(&mapped.value).await
@@ -80,7 +80,7 @@ impl Documentation {
             match legacy::file(row, index, &content, (&ideas, &systems), &mut files) {
                 Err(refused) => summary.skipped(FILES, &refused.key, &refused.reason),
                 Ok(mapped) => {
-                    notes(summary, "file", &mapped);
+                    notes(summary, FILES, &mapped);
                     let done = self
                         .import_entity(Entity::File, &mapped, dry_run, async |tx| {
                             tx.insert_file(&mapped.value, &content).await
@@ -97,7 +97,7 @@ impl Documentation {
             match legacy::audit(row, index, &ids) {
                 Err(refused) => summary.skipped(AUDIT, &refused.key, &refused.reason),
                 Ok(mapped) => {
-                    notes(summary, "audit", &mapped);
+                    notes(summary, AUDIT, &mapped);
                     let done = self.import_audit(&mapped.value, dry_run).await;
                     if let Some(outcome) = summary.unless_refused(AUDIT, &mapped.key, done)? {
                         summary.record(AUDIT, outcome);
@@ -140,7 +140,7 @@ impl Documentation {
                 .insert("name".into(), serde_json::json!(mapped.value.name));
             mapped.value.name = renamed;
         }
-        notes(summary, "system", &mapped);
+        notes(summary, SYSTEMS, &mapped);
         if dry_run {
             tx.roll_back().await?;
             return Ok(Outcome::Created);

@@ -40,7 +40,7 @@ impl Workspace {
             match legacy::category(source.kind, row, index, at) {
                 Err(refused) => summary.skipped(CATEGORIES, &refused.key, &refused.reason),
                 Ok(mapped) => {
-                    notes(summary, "category", &mapped);
+                    notes(summary, CATEGORIES, &mapped);
                     let done = self.import_category(&mapped.value, dry_run).await;
                     if let Some(outcome) = summary.unless_refused(CATEGORIES, &mapped.key, done)? {
                         known.insert(mapped.value.name.clone());
@@ -62,7 +62,7 @@ impl Workspace {
                 if self.import_missing_category(category, dry_run).await? {
                     summary.created(CATEGORIES);
                     summary.report(
-                        "category",
+                        CATEGORIES,
                         category,
                         format!(
                             "item {} names it but the source has no such category: created inactive",
@@ -72,7 +72,7 @@ impl Workspace {
                 }
                 known.insert(category.clone());
             }
-            notes(summary, "item", &mapped);
+            notes(summary, ITEMS, &mapped);
             let done = self.import_item(&mapped.value, dry_run).await;
             if let Some(outcome) = summary.unless_refused(ITEMS, &mapped.key, done)? {
                 summary.record(ITEMS, outcome);
