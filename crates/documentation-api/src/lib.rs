@@ -21,8 +21,9 @@ pub mod service;
 use std::sync::{Arc, LazyLock};
 
 use anyhow::Context;
-use shared::db::{DatabaseCheck, Db, Schema, SchemaCheck};
+use shared::db::{Backend, DatabaseCheck, Db, Schema, SchemaCheck};
 use shared::health::Health;
+use shared::import::{ImportArgs, ImportError, Summary};
 use shared::openapi::OpenApiDoc;
 use shared::routing::RouteTable;
 use shared::server::FdBudget;
@@ -106,6 +107,27 @@ impl AppState {
 }
 
 /// The migrations of each backend and the optional TimescaleDB steps.
+/// `documentation-api import --from postgres://… [--dry-run]`: reads the original's
+/// tables, then brings this service's database up to date (as a start does) and imports
+/// into it, counting every row into `summary` (docs/decisions.md#d28).
+pub async fn import(
+    config: &Config,
+    args: &ImportArgs,
+    summary: &mut Summary,
+) -> Result<(), ImportError> {
+    if !matches!(Backend::from_url(&args.from), Some(Backend::Postgres)) {
+        return Err(ImportError::usage(
+            "--from must be the original's postgres:// URL",
+        ));
+    }
+    let source = repo::read_postgres(&args.from).await?;
+    let state = AppState::build(config).await?;
+    let done = state.docs.import(&source, args.dry_run, summary).await;
+    source.close().await;
+    state.docs.store().db().close().await;
+    done
+}
+
 pub fn schema() -> Schema {
     Schema {
         postgres: &PG_MIGRATIONS,

@@ -21,6 +21,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod import;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;

@@ -18,8 +18,9 @@ pub mod service;
 use std::sync::Arc;
 
 use anyhow::Context;
-use shared::db::{DatabaseCheck, Db, Schema, SchemaCheck};
+use shared::db::{Backend, DatabaseCheck, Db, Schema, SchemaCheck};
 use shared::health::Health;
+use shared::import::{ImportArgs, ImportError, Summary};
 use shared::openapi::OpenApiDoc;
 use shared::routing::RouteTable;
 use shared::server::FdBudget;
@@ -120,6 +121,29 @@ pub fn router(state: AppState) -> App {
     let core = state.core.clone();
     let api = api_routes().with_state(state);
     core.into_app(api, health, openapi())
+}
+
+/// `workspace-api import --from <library.json | postgres://…> [--dry-run]`: reads the
+/// original's data, then brings this service's database up to date (as a start does)
+/// and imports into it, counting every row into `summary` (docs/decisions.md#d28).
+pub async fn import(
+    config: &Config,
+    args: &ImportArgs,
+    summary: &mut Summary,
+) -> Result<(), ImportError> {
+    let source = if matches!(Backend::from_url(&args.from), Some(Backend::Postgres)) {
+        repo::read_postgres(&args.from).await?
+    } else if std::path::Path::new(&args.from).is_file() {
+        repo::read_library(std::path::Path::new(&args.from))?
+    } else {
+        return Err(ImportError::usage(
+            "--from names neither a LowDB file nor a postgres:// URL",
+        ));
+    };
+    let state = AppState::build(config).await?;
+    let done = state.workspace.import(&source, args.dry_run, summary).await;
+    state.workspace.db().close().await;
+    done
 }
 
 /// Builds the state, serves until `shutdown`, drains, closes the pools.

@@ -1,8 +1,11 @@
-//! `workspace-api`: config → telemetry → state → serve.
+//! `workspace-api`: config → telemetry → state → serve; or `workspace-api import`, which
+//! brings the Node original's data over and exits (docs/decisions.md#d28).
 
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
 use shared::config::{Env, exit_on_config_error};
+use shared::import::{ImportArgs, Summary};
 use workspace_api::Config;
 
 // mimalloc: the request path allocates small, short-lived objects on every worker
@@ -10,11 +13,36 @@ use workspace_api::Config;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Work items (kanban), categories and audit log on port 3200. Without a command it serves.
+#[derive(Parser)]
+#[command(name = "workspace-api", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import the Node original's items and categories (a LowDB library.json or its
+    /// PostgreSQL) into this service's database; safe to run again. Prints a JSON
+    /// summary; exit 0, 1 when anything was skipped, 78 for bad arguments.
+    Import(ImportArgs),
+}
+
 fn main() -> ExitCode {
+    let cli: Cli = shared::import::parse_args();
     let env = Env::load();
     let config = Config::from_env(&env, true).unwrap_or_else(|e| exit_on_config_error(&e));
     let targets = [("workspace_api", config.http.log_level)];
-    shared::server::run_main(&env, config.http.log_format, &targets, 1, |budget| {
-        workspace_api::serve(config, budget, shared::server::shutdown_signal())
-    })
+    match cli.command {
+        None => shared::server::run_main(&env, config.http.log_format, &targets, 1, |budget| {
+            workspace_api::serve(config, budget, shared::server::shutdown_signal())
+        }),
+        Some(Command::Import(args)) => {
+            let summary = Summary::new(args.from_label(), args.dry_run);
+            shared::import::run_main(config.http.log_format, &targets, summary, async |s| {
+                workspace_api::import(&config, &args, s).await
+            })
+        }
+    }
 }

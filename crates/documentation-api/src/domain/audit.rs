@@ -21,15 +21,18 @@ pub enum Action {
     Delete,
     Download,
     StatusChange,
+    /// Written by `documentation-api import` for each row it brings over from the original.
+    Imported,
 }
 
 impl Action {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Create,
         Self::Update,
         Self::Delete,
         Self::Download,
         Self::StatusChange,
+        Self::Imported,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,6 +42,7 @@ impl Action {
             Self::Delete => "delete",
             Self::Download => "download",
             Self::StatusChange => "status_change",
+            Self::Imported => "imported",
         }
     }
 
@@ -46,6 +50,9 @@ impl Action {
         Self::ALL.into_iter().find(|a| a.as_str() == text)
     }
 }
+
+/// The actor of every row `import` writes.
+pub const IMPORT_ACTOR: &str = "import";
 
 /// Stamps that change with every write and say nothing on their own.
 const STAMPS: [&str; 2] = ["updated_at", "updated_by"];
@@ -98,6 +105,34 @@ impl AuditEntry {
             request_id: meta.request_id.clone(),
             created_at: at,
         }
+    }
+
+    /// The row of an entity brought over from the original by the actor `import`:
+    /// `changes` holds its image and, under `legacy`, what of the original did not map.
+    pub fn imported(
+        entity: Entity,
+        entity_id: Uuid,
+        after: Value,
+        legacy: &serde_json::Map<String, Value>,
+        at: DateTime<Utc>,
+    ) -> Self {
+        let meta = RequestMeta {
+            actor: IMPORT_ACTOR.to_string(),
+            ..Default::default()
+        };
+        let mut entry = Self::record(
+            entity,
+            entity_id,
+            Action::Imported,
+            None,
+            Some(after),
+            &meta,
+            at,
+        );
+        if let (false, Some(Value::Object(changes))) = (legacy.is_empty(), entry.changes.as_mut()) {
+            changes.insert("legacy".into(), Value::Object(legacy.clone()));
+        }
+        entry
     }
 
     /// The row of an update: a status change when the status is the only field it

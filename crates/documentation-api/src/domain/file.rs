@@ -354,6 +354,12 @@ impl FileQuery {
     }
 }
 
+/// SHA-256 of `bytes`, lower-case hex, as uploads' checksums are.
+pub fn checksum(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    format!("{:x}", Sha256::digest(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,6 +40,7 @@ pub mod file_stats;
 pub mod file_type;
 pub mod idea;
 pub mod idea_query;
+pub mod legacy;
 pub mod stats;
 pub mod system;
 

@@ -11,6 +11,7 @@ mod checks;
 mod dialect;
 mod files;
 mod ideas;
+mod legacy;
 mod stats;
 mod systems;
 
@@ -20,6 +21,7 @@ use crate::domain::audit::AuditEntry;
 
 pub use dialect::{Dialect, apply_timescale};
 pub use files::Parent;
+pub use legacy::{LegacyDocs, read_postgres};
 
 /// The documentation service's storage.
 #[derive(Clone, Debug)]

@@ -7,6 +7,7 @@ mod files;
 mod health_check;
 mod health_summary;
 mod ideas;
+pub mod import;
 mod stats;
 mod systems;
 

@@ -11,6 +11,8 @@ mod file_support;
 mod files;
 mod helpers;
 mod ideas;
+mod import;
+mod import_killed;
 mod infrastructure;
 mod stats;
 mod systems;

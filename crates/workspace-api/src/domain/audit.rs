@@ -11,6 +11,8 @@ pub enum Action {
     Updated,
     Deleted,
     StatusChanged,
+    /// Written by `workspace-api import` for each row it brings over from an original.
+    Imported,
 }
 
 impl Action {
@@ -20,6 +22,7 @@ impl Action {
             Action::Updated => "updated",
             Action::Deleted => "deleted",
             Action::StatusChanged => "status_changed",
+            Action::Imported => "imported",
         }
     }
 
@@ -29,6 +32,7 @@ impl Action {
             Action::Updated,
             Action::Deleted,
             Action::StatusChanged,
+            Action::Imported,
         ]
         .into_iter()
         .find(|a| a.as_str() == text)
@@ -120,6 +124,30 @@ impl AuditEntry {
             user_agent: meta.user_agent.clone(),
             request_id: meta.request_id.clone(),
             changed_at: at,
+        }
+    }
+}
+
+/// The actor of every row `import` writes.
+pub const IMPORT_ACTOR: &str = "import";
+
+impl AuditEntry {
+    /// The row of an entity brought over from an original (`old`: what an update by the
+    /// import replaced), written by the actor `import`.
+    pub fn imported(
+        entity_type: EntityType,
+        entity_id: &str,
+        old: Option<Value>,
+        new: Option<Value>,
+        at: DateTime<Utc>,
+    ) -> Self {
+        let meta = RequestMeta {
+            actor: IMPORT_ACTOR.to_string(),
+            ..Default::default()
+        };
+        Self {
+            action: Action::Imported,
+            ..Self::record(entity_type, entity_id, old, new, &meta, at)
         }
     }
 }

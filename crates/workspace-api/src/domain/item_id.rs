@@ -1,5 +1,7 @@
 //! Item ids: UUIDv7, whose time prefix is the item's creation time (PostgreSQL uses it to
-//! search a single hypertable chunk). Parsed once, where a request or a row names one.
+//! search a single hypertable chunk). Items imported from the originals keep their UUIDs,
+//! which are random (v4) and say nothing of the time: looking one up searches every
+//! chunk (docs/decisions.md#d28). Parsed once, where a request or a row names one.
 
 use std::fmt;
 
@@ -22,13 +24,29 @@ impl ItemId {
         Self(Uuid::new_v7(ts))
     }
 
-    /// A UUIDv7; anything else names no item.
+    /// A UUIDv7, or a v4 kept from the originals; anything else names no item.
     pub fn parse(text: &str) -> Option<Self> {
         Uuid::parse_str(text).ok().and_then(Self::from_uuid)
     }
 
     pub fn from_uuid(uuid: Uuid) -> Option<Self> {
-        (uuid.get_version_num() == 7).then_some(Self(uuid))
+        matches!(uuid.get_version_num(), 4 | 7).then_some(Self(uuid))
+    }
+
+    /// The creation times an item with this id can have, `[from, to)`: the millisecond
+    /// a UUIDv7 carries; for a v4 kept from the originals, any time.
+    pub fn created_window(self) -> (DateTime<Utc>, DateTime<Utc>) {
+        if self.0.get_version_num() == 7 {
+            let from = self.created_at();
+            return (from, from + chrono::Duration::milliseconds(1));
+        }
+        let any = |year| {
+            chrono::NaiveDate::from_ymd_opt(year, 1, 1)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc())
+                .unwrap_or_default()
+        };
+        (any(1900), any(10000))
     }
 
     pub fn uuid(self) -> Uuid {
@@ -56,7 +74,7 @@ impl fmt::Display for ItemId {
 impl<'de> Deserialize<'de> for ItemId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        Self::parse(&text).ok_or_else(|| serde::de::Error::custom("not a UUIDv7 item id"))
+        Self::parse(&text).ok_or_else(|| serde::de::Error::custom("not an item id"))
     }
 }
 
@@ -103,11 +121,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_uuid_v7_ids_exist() {
+    fn uuid_v7_ids_and_the_originals_v4() {
         let id = ItemId::new(Utc::now());
         assert_eq!(ItemId::parse(&id.to_string()), Some(id));
         assert_eq!(ItemId::parse("abc"), None);
-        assert_eq!(ItemId::parse(&Uuid::new_v4().to_string()), None);
+        assert_eq!(ItemId::parse(&Uuid::nil().to_string()), None);
+        let kept = ItemId::parse(&Uuid::new_v4().to_string()).expect("an original's id");
+        let (from, to) = kept.created_window();
+        assert!(from < Utc::now() && to > Utc::now());
+        let (from, to) = id.created_window();
+        assert_eq!(
+            (from, to - from),
+            (id.created_at(), chrono::Duration::milliseconds(1))
+        );
         assert!((Utc::now() - id.created_at()).num_seconds().abs() < 5);
         assert_eq!(ItemKey::from("1"), ItemKey::Unknown("1".into()));
         assert_eq!(ItemKey::from(id.to_string().as_str()), ItemKey::Id(id));

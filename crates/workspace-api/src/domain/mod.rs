@@ -5,4 +5,5 @@ pub mod audit;
 pub mod category;
 pub mod item;
 mod item_id;
+pub mod legacy;
 pub mod query;

@@ -6,6 +6,7 @@
 
 #[macro_use]
 mod sql;
+mod legacy;
 mod pg;
 mod queries;
 mod sqlite;
@@ -13,11 +14,12 @@ mod sqlite;
 use shared::db::{Db, Pools};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
+pub use legacy::{LegacySource, read_library, read_postgres};
 pub use pg::apply_timescale;
 use queries::{Dialect, Queries};
 use sql::Records;
 
-use crate::domain::audit::{AuditEntry, AuditFilter};
+use crate::domain::audit::{AuditEntry, AuditFilter, EntityType};
 use crate::domain::category::Category;
 use crate::domain::item::{Item, ItemId};
 use crate::domain::query::{ItemQuery, ItemStats, SortKey, SortOrder};
@@ -300,6 +302,43 @@ impl WriteTx {
             None
         ))?;
         Ok(Recorded(()))
+    }
+
+    /// The item, as it stands (for `import`, which only adds what is missing).
+    pub async fn item(&mut self, id: ItemId) -> sqlx::Result<Option<Item>> {
+        on_tx!(self, |c| Queries::item(c, item_by_id!(), id))
+    }
+
+    /// Writes an imported item, its audit row and the change mark, as one statement.
+    pub async fn record_item_insert(
+        &mut self,
+        item: &Item,
+        audit: &AuditEntry,
+    ) -> sqlx::Result<Recorded> {
+        on_tx!(self, |c, D| Queries::record(
+            c,
+            D::RECORDS.insert_item,
+            audit,
+            Some(item)
+        ))?;
+        Ok(Recorded(()))
+    }
+
+    /// Whether the entity has audit rows: anything but a seed nobody touched has.
+    pub async fn has_history(&mut self, entity_type: EntityType, id: &str) -> sqlx::Result<bool> {
+        let n: i64 = on_tx!(self, |c| sqlx::query_scalar(sql::HISTORY)
+            .bind(entity_type.as_str())
+            .bind(id)
+            .fetch_one(c))?;
+        Ok(n > 0)
+    }
+
+    /// Ends the transaction without writing anything (`import --dry-run`).
+    pub async fn roll_back(self) -> sqlx::Result<()> {
+        match self.0 {
+            TxBackend::Pg(tx) => tx.rollback().await,
+            TxBackend::Sqlite(tx) => tx.rollback().await,
+        }
     }
 
     pub async fn commit(self, _: Recorded) -> sqlx::Result<()> {

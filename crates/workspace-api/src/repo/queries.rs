@@ -4,7 +4,6 @@
 
 use std::marker::PhantomData;
 
-use chrono::Duration;
 use serde_json::Value;
 use shared::db::Codec;
 use sqlx::{AssertSqlSafe, ColumnIndex, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
@@ -110,11 +109,11 @@ where
         sql: &'static str,
         id: ItemId,
     ) -> sqlx::Result<Option<Item>> {
-        let from = id.created_at();
+        let (from, to) = id.created_window();
         sqlx::query(sql)
             .bind(DB::uuid(id.uuid()))
             .bind(DB::time(from))
-            .bind(DB::time(from + Duration::milliseconds(1)))
+            .bind(DB::time(to))
             .fetch_optional(e)
             .await?
             .as_ref()

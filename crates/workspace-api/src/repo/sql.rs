@@ -9,8 +9,8 @@ macro_rules! item_columns {
     };
 }
 
-/// An item by id (`$1`) within the millisecond its UUIDv7 names (`$2`..`$3`), which lets
-/// a hypertable search a single chunk.
+/// An item by id (`$1`) within the creation times it can have (`$2`..`$3`: the millisecond
+/// its UUIDv7 names), which lets a hypertable search a single chunk.
 macro_rules! item_by_id {
     () => {
         concat!(
@@ -57,6 +57,17 @@ macro_rules! update_item {
         "UPDATE workspace_items SET title = $14, description = $15, category = $16, priority = $17, status = $18, \
          tags = $19, metadata = $20, version = $21, updated_at = $23, created_by = $24, updated_by = $25 \
          WHERE id = $13 AND created_at = $22"
+    };
+}
+
+/// An item brought over by `import`, which keeps its category's activity as it was.
+macro_rules! insert_item {
+    () => {
+        concat!(
+            "INSERT INTO workspace_items (",
+            item_columns!(),
+            ") VALUES ($13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
+        )
     };
 }
 
@@ -130,6 +141,8 @@ pub(super) struct Records {
     pub audit: &'static str,
     /// An item update (in a transaction holding the item's lock).
     pub update_item: &'static str,
+    /// An imported item (in a transaction that found no item of its id).
+    pub insert_item: &'static str,
     pub guarded_insert_item: &'static str,
     pub guarded_update_item: &'static str,
     pub guarded_delete_item: &'static str,
@@ -140,6 +153,7 @@ macro_rules! records {
         $crate::repo::sql::Records {
             audit: $one!(together $mark, insert_audit!()),
             update_item: $one!(together $mark, insert_audit!(), update_item!()),
+            insert_item: $one!(together $mark, insert_audit!(), insert_item!()),
             guarded_insert_item: $one!(guarded $mark, guarded_insert_item!($lock)),
             guarded_update_item: $one!(guarded_run $mark, guarded_update_item!($lock)),
             guarded_delete_item: $one!(guarded $mark, guarded_delete_item!()),
@@ -168,6 +182,10 @@ pub(super) const AUDIT_PAGE: &str = "SELECT *, COUNT(*) OVER () AS total FROM wo
 pub(super) const AUDIT_COUNT: &str = "SELECT COUNT(*) AS n FROM workspace_audit_log \
      WHERE (CAST($1 AS TEXT) IS NULL OR entity_type = $1) AND (CAST($2 AS TEXT) IS NULL OR entity_id = $2) \
      AND (CAST($3 AS TEXT) IS NULL OR action = $3)";
+/// How many audit rows an entity (`$1` type, `$2` id) has: none for a category the
+/// migration seeded and nobody changed since.
+pub(super) const HISTORY: &str =
+    "SELECT COUNT(*) AS n FROM workspace_audit_log WHERE entity_type = $1 AND entity_id = $2";
 /// The sum of the change counters (PostgreSQL keeps several, SQLite one): it grows by one
 /// with every committed write, so an unchanged sum means unchanged data.
 pub(super) const CHANGE_VERSION: &str =

@@ -48,7 +48,7 @@ fn parse(query: &QueryPairs) -> Result<AuditFilter, ApiError> {
             errors.push(FieldError::new(
                 "action",
                 "invalid_value",
-                "Invalid option: expected one of \"created\"|\"updated\"|\"deleted\"|\"status_changed\"",
+                "Invalid option: expected one of \"created\"|\"updated\"|\"deleted\"|\"status_changed\"|\"imported\"",
             ));
             None
         })

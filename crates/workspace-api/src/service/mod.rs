@@ -5,6 +5,7 @@
 //! committed one carries its audit row and the cache invalidation with it.
 
 mod categories;
+pub mod import;
 mod items;
 
 use axum::body::Bytes;
