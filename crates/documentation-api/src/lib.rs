@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod repo;
 pub mod routes;
 pub mod service;
+pub mod specs;
 
 use std::sync::{Arc, LazyLock};
 
@@ -56,6 +57,8 @@ pub const OPENAPI_YAML: &str = include_str!("../../../openapi/documentation-api.
 pub struct AppState {
     pub docs: Arc<Documentation>,
     pub core: AppCore,
+    /// The OpenAPI/AsyncAPI documents of `SPECS_DIR`, their versions and their search.
+    pub specs: Arc<specs::Specs>,
 }
 
 impl AppState {
@@ -92,6 +95,7 @@ impl AppState {
         Ok(Self {
             docs: Arc::new(docs),
             core,
+            specs: Arc::new(specs::Specs::new(&config.specs)),
         })
     }
 }
@@ -112,6 +116,8 @@ pub fn api_routes() -> RouteTable<AppState> {
         .merge(routes::files::routes())
         .merge(routes::ideas::routes())
         .merge(routes::stats::routes())
+        .merge(routes::specs::routes())
+        .merge(routes::spec_versions::routes())
         .merge(shared::routing::service_info(
             NAME,
             VERSION,
@@ -121,6 +127,7 @@ pub fn api_routes() -> RouteTable<AppState> {
                 ("files", "/api/v1/files"),
                 ("ideas", "/api/v1/ideas"),
                 ("stats", "/api/v1/stats"),
+                ("specs", "/spec/openapi.yaml"),
                 ("health", "/health"),
                 ("metrics", "/metrics"),
                 ("openapi", "/openapi.json"),

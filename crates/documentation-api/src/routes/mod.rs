@@ -4,6 +4,8 @@ pub mod audit;
 mod downloads;
 pub mod files;
 pub mod ideas;
+pub mod spec_versions;
+pub mod specs;
 pub mod stats;
 pub mod systems;
 mod uploads;
