@@ -71,6 +71,9 @@ fuzz() {
 
 # Health-check rounds off: fuzzed systems point anywhere; a round would only add noise.
 DOCS_QUIET=(DOCUMENTATION_HEALTH_CHECK_INTERVAL_S=0 DOCUMENTATION_HEALTH_CHECK_TIMEOUT_MS=500)
+# The fleet's own specs, so spec serving, versions and spec search are fuzzed on real
+# documents (publications land in $WORK/data/versions, never in openapi/).
+DOCS_QUIET+=(SPECS_DIR="$ROOT/openapi")
 
 WORKSPACE_PORT=$(bench_free_port)
 start workspace-api WORKSPACE_DATABASE_URL="sqlite://$WORK/workspace.db" WORKSPACE_API_PORT="$WORKSPACE_PORT"
