@@ -200,6 +200,26 @@ async fn strong_etag_and_304() {
 }
 
 #[tokio::test]
+async fn a_broken_yaml_has_no_json_variant() {
+    let app = spawn_specs(&[("broken.yaml", "openapi: 3.1.0\ninfo: [unclosed\n")]).await;
+    let yaml = app.get("/spec/broken.yaml").await;
+    assert_eq!(
+        yaml.status,
+        StatusCode::OK,
+        "the file itself is still served"
+    );
+    let json = app.get("/spec/broken.json").await;
+    json.envelope(409, "CONFLICT");
+    assert!(
+        json.body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("invalid YAML")),
+        "{}",
+        json.text
+    );
+}
+
+#[tokio::test]
 async fn missing_files_are_a_json_404() {
     let app = fleet_fixture().await;
     app.get("/spec/nothing.yaml")
