@@ -49,7 +49,13 @@ pub fn parse(
     }
     let kind = fields.one_of("type", &TYPES);
     let source = fields.one_of("source", &SOURCES);
-    let document = fields.text("document", 200);
+    // A document by stem, as results name it; its file name works too.
+    let document = fields.text("document", 200).map(|d| {
+        [".yaml", ".yml", ".json"]
+            .iter()
+            .find_map(|ext| d.strip_suffix(ext))
+            .map_or(d.clone(), str::to_string)
+    });
     let raw_version = fields.text("version", 100);
     let (version_text, version) = version(&mut fields, raw_version);
     let limit = fields

@@ -79,6 +79,22 @@ async fn filters_by_type_source_and_limit() {
         async_only.text
     );
     assert_eq!(async_only.body["results"][0]["source"], "asyncapi");
+    for document in ["events", "events.yaml"] {
+        let one = app
+            .get(&format!("/api/v1/search?q=docs&document={document}"))
+            .await;
+        let documents: Vec<&str> = one.body["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|r| r["document"].as_str().unwrap_or_default())
+            .collect();
+        assert!(
+            !documents.is_empty() && documents.iter().all(|d| *d == "events"),
+            "{}",
+            one.text
+        );
+    }
     let limited = app.get("/api/v1/search?q=widget&limit=1").await;
     assert_eq!(limited.body["results"].as_array().map(Vec::len), Some(1));
     assert!(
