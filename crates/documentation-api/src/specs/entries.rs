@@ -1,5 +1,5 @@
 //! What spec search indexes: one entry per endpoint, schema, channel and message of a
-//! document version (the original's §3.2 model, read from the right nesting level).
+//! document version (the original's model of them, read from the right nesting level).
 
 use serde_json::{Map, Value};
 

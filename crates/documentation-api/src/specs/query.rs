@@ -1,4 +1,4 @@
-//! Spec search and suggest parameters (§1.6): every problem is one 400 with `errors`.
+//! Spec search and suggest parameters: every problem is one 400 with `errors`.
 
 use shared::extract::QueryPairs;
 use shared::query::QueryFields;
