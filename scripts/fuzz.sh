@@ -70,7 +70,8 @@ fuzz() {
 }
 
 # Health-check rounds off: fuzzed systems point anywhere; a round would only add noise.
-# The repository's own docs corpus and specs, so searches and spec routes answer with data.
+# The repository's own docs corpus and specs, so searches and spec routes answer with data
+# (spec publications land in $WORK/data/versions, never in openapi/).
 DOCS_QUIET=(DOCUMENTATION_HEALTH_CHECK_INTERVAL_S=0 DOCUMENTATION_HEALTH_CHECK_TIMEOUT_MS=500
   DOCS_CONTENT_DIR="$ROOT/docs/content" SPECS_DIR="$ROOT/openapi")
 

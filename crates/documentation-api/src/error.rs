@@ -20,9 +20,27 @@ pub enum Error {
     Api(#[from] ApiError),
     #[error("docs search failed: {0}")]
     Search(#[from] tantivy::TantivyError),
+    /// A spec file, document or version that does not exist.
+    #[error("{0}")]
+    SpecNotFound(String),
+    /// A spec path a client gave that is not a plain relative path inside `SPECS_DIR`.
+    #[error("Invalid spec path: {0}")]
+    InvalidSpecPath(String),
+    /// The specs on disk do not allow the request (a broken document, a taken version).
+    #[error("{0}")]
+    SpecConflict(String),
+    /// Reading or writing the specs failed; the sentence is for the log only.
+    #[error("spec storage error: {0}")]
+    SpecStorage(String),
     /// Shared, because one failure may answer several waiting callers.
     #[error("database error: {0}")]
     Database(Arc<sqlx::Error>),
+}
+
+impl Error {
+    pub fn spec_io(context: &str, error: std::io::Error) -> Self {
+        Self::SpecStorage(format!("{context}: {error}"))
+    }
 }
 
 impl From<sqlx::Error> for Error {
@@ -39,7 +57,10 @@ impl From<Error> for ApiError {
             Error::MissingReference { field, .. } => {
                 ApiError::validation(vec![FieldError::new(field, "not_found", message)])
             }
-            Error::DuplicateName(_) => ApiError::conflict(message),
+            Error::DuplicateName(_) | Error::SpecConflict(_) => ApiError::conflict(message),
+            Error::SpecNotFound(_) => ApiError::not_found(message),
+            Error::InvalidSpecPath(_) => ApiError::bad_request("INVALID_PATH", message),
+            Error::SpecStorage(cause) => ApiError::internal(cause),
             Error::Api(api) => api,
             Error::Database(e) => shared::db::api_error(&e),
             Error::Search(e) => ApiError::internal(e),

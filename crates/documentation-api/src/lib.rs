@@ -17,6 +17,7 @@ pub mod repo;
 pub mod routes;
 pub mod search;
 pub mod service;
+pub mod specs;
 
 use std::sync::{Arc, LazyLock};
 
@@ -61,6 +62,8 @@ pub struct AppState {
     pub docs: Arc<Documentation>,
     pub search: Arc<DocsSearch>,
     pub core: AppCore,
+    /// The OpenAPI/AsyncAPI documents of `SPECS_DIR`, their versions and their search.
+    pub specs: Arc<specs::Specs>,
 }
 
 impl AppState {
@@ -102,6 +105,7 @@ impl AppState {
             docs: Arc::new(docs),
             search,
             core,
+            specs: Arc::new(specs::Specs::new(&config.specs)),
         })
     }
 }
@@ -144,6 +148,8 @@ pub fn api_routes() -> RouteTable<AppState> {
         .merge(routes::ideas::routes())
         .merge(routes::stats::routes())
         .merge(routes::docs::routes())
+        .merge(routes::specs::routes())
+        .merge(routes::spec_versions::routes())
         .merge(shared::routing::service_info(
             NAME,
             VERSION,
@@ -154,6 +160,7 @@ pub fn api_routes() -> RouteTable<AppState> {
                 ("ideas", "/api/v1/ideas"),
                 ("stats", "/api/v1/stats"),
                 ("docs", "/api/v1/docs/search"),
+                ("specs", "/spec/openapi.yaml"),
                 ("health", "/health"),
                 ("metrics", "/metrics"),
                 ("openapi", "/openapi.json"),

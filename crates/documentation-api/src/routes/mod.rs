@@ -5,6 +5,8 @@ pub mod docs;
 mod downloads;
 pub mod files;
 pub mod ideas;
+pub mod spec_versions;
+pub mod specs;
 pub mod stats;
 pub mod systems;
 mod uploads;
