@@ -56,6 +56,8 @@ pub const OPENAPI_YAML: &str = include_str!("../../../openapi/documentation-api.
 #[derive(Clone)]
 pub struct AppState {
     pub docs: Arc<Documentation>,
+    /// Documentation health; the index build calls its `record_audit`.
+    pub health: service::DocsHealth,
     pub core: AppCore,
 }
 
@@ -79,6 +81,14 @@ impl AppState {
                 .context("migrating the documentation database")?;
         }
         let store = Store::new(db);
+        let health_metrics = service::DocsHealthMetrics::register(core.metrics.registry(), NAME)
+            .context("registering the docs health metrics")?;
+        let health = service::DocsHealth::new(
+            store.clone(),
+            health_metrics,
+            config.docs.content_dir.clone(),
+        );
+        health.load_in_background();
         let metrics = metrics::CheckMetrics::register(core.metrics.registry(), NAME)
             .context("registering the health-check metrics")?;
         let checker = service::HealthChecker::new(config.health_checks.clone(), metrics)
@@ -92,6 +102,7 @@ impl AppState {
         .with_upload_limit(config.max_upload_bytes);
         Ok(Self {
             docs: Arc::new(docs),
+            health,
             core,
         })
     }
@@ -113,6 +124,7 @@ pub fn api_routes() -> RouteTable<AppState> {
         .merge(routes::files::routes())
         .merge(routes::ideas::routes())
         .merge(routes::stats::routes())
+        .merge(routes::docs_health::routes())
         .merge(shared::routing::service_info(
             NAME,
             VERSION,
@@ -122,6 +134,7 @@ pub fn api_routes() -> RouteTable<AppState> {
                 ("files", "/api/v1/files"),
                 ("ideas", "/api/v1/ideas"),
                 ("stats", "/api/v1/stats"),
+                ("docs_health", "/api/v1/docs/health/summary"),
                 ("health", "/health"),
                 ("metrics", "/metrics"),
                 ("openapi", "/openapi.json"),

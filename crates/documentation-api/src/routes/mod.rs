@@ -1,6 +1,7 @@
 //! HTTP handlers, one file per resource, under `/api/v1` (the gateway strips `/api/docs`).
 
 pub mod audit;
+pub mod docs_health;
 mod downloads;
 pub mod files;
 pub mod ideas;

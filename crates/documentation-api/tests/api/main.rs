@@ -2,6 +2,9 @@
 //! PostgreSQL, the rest once.
 
 mod checks;
+mod docs_health_audit;
+mod docs_health_fixture;
+mod docs_health_views;
 mod file_downloads;
 mod file_lists;
 mod file_support;

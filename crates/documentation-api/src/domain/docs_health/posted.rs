@@ -1,0 +1,506 @@
+//! An audit document posted to `update-metrics` (what the original's audit script
+//! wrote), read into the same [`AuditReport`] as the built-in audit. The script's key
+//! spellings are accepted: for each figure the first key present is read, a list counting
+//! its length; file records come from `files`, `results` or `records`.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Map, Value};
+use shared::{ApiError, FieldError};
+
+use super::audit::parse_review_date;
+use super::{
+    AGE_BUCKETS_DAYS, AuditReport, Count, DuplicateGroup, Freshness, FrontMatterIssue, Histogram,
+    LinkIssue, MAX_FINDINGS, OUTDATED_DAYS, OutdatedDoc, Totals, counted, sort_counts, views,
+};
+
+pub const INVALID_AUDIT: &str =
+    "Invalid audit data. Must include frontmatter, links, and duplicates";
+/// How far back a posted audit's own date may lie: the history's retention.
+pub const MAX_AGE_DAYS: i64 = 365;
+
+const AGE_KEYS: &[&str] = &[
+    "days_old",
+    "lastReviewedDays",
+    "last_reviewed_days",
+    "daysSinceLastReview",
+    "days_since_last_review",
+    "age",
+    "freshness.days",
+    "freshness",
+];
+const DATE_KEYS: &[&str] = &[
+    "last_review",
+    "lastReviewed",
+    "last_reviewed",
+    "lastReview",
+    "reviewedAt",
+    "reviewed_at",
+];
+
+/// A posted audit: what it found, and when (its own date, else now).
+#[derive(Debug)]
+pub struct Posted {
+    pub report: AuditReport,
+    pub at: DateTime<Utc>,
+}
+
+struct Reader<'a> {
+    errors: Vec<FieldError>,
+    section: &'a str,
+    object: &'a Map<String, Value>,
+}
+
+/// `a.b` inside `object`.
+fn lookup<'v>(object: &'v Map<String, Value>, path: &str) -> Option<&'v Value> {
+    let mut parts = path.split('.');
+    let mut value = object.get(parts.next()?)?;
+    for part in parts {
+        value = value.as_object()?.get(part)?;
+    }
+    Some(value)
+}
+
+impl<'a> Reader<'a> {
+    fn new(section: &'a str, object: &'a Map<String, Value>) -> Self {
+        Self {
+            errors: Vec::new(),
+            section,
+            object,
+        }
+    }
+
+    /// The first positive count among `keys` (a number, or a list's length); 0 when the
+    /// keys present are all zero; `None` when none is present. Other types are errors.
+    fn count(&mut self, keys: &[&str]) -> Option<i64> {
+        let mut seen = None;
+        for key in keys {
+            let n = match lookup(self.object, key) {
+                None | Some(Value::Null) => continue,
+                Some(Value::Array(items)) => items.len() as i64,
+                Some(Value::Number(n)) => match n.as_f64() {
+                    Some(x) if x >= 0.0 && x.fract() == 0.0 && x < 1e15 => x as i64,
+                    _ => {
+                        self.error(key, "must be a non-negative integer");
+                        continue;
+                    }
+                },
+                Some(_) if key.contains('.') => continue,
+                Some(_) => {
+                    self.error(key, "must be a non-negative integer or a list");
+                    continue;
+                }
+            };
+            if n > 0 {
+                return Some(n);
+            }
+            seen = Some(0);
+        }
+        seen
+    }
+
+    fn list(&self, keys: &[&str]) -> &'a [Value] {
+        keys.iter()
+            .find_map(|k| lookup(self.object, k).and_then(Value::as_array))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    fn error(&mut self, key: &str, message: &str) {
+        let field = format!("{}.{key}", self.section);
+        self.errors.push(FieldError::new(
+            field.clone(),
+            "invalid_value",
+            format!("{field} {message}"),
+        ));
+    }
+}
+
+fn text_of<'v>(value: &'v Value, keys: &[&str]) -> Option<&'v str> {
+    match value {
+        Value::String(s) => Some(s.as_str()),
+        Value::Object(o) => text_in(o, keys),
+        _ => None,
+    }
+}
+
+fn text_in<'v>(object: &'v Map<String, Value>, keys: &[&str]) -> Option<&'v str> {
+    keys.iter()
+        .find_map(|k| lookup(object, k).and_then(Value::as_str))
+}
+
+/// A record's age in days: a day count, else a review date (future dates count 0).
+fn age_of(record: &Map<String, Value>, now: DateTime<Utc>) -> Option<i64> {
+    for key in AGE_KEYS {
+        if let Some(x) = lookup(record, key).and_then(Value::as_f64)
+            && x.is_finite()
+        {
+            return Some(x.max(0.0).min(1e9) as i64);
+        }
+    }
+    let scopes = [
+        Some(record),
+        lookup(record, "metadata").and_then(Value::as_object),
+        lookup(record, "frontmatter").and_then(Value::as_object),
+    ];
+    scopes.into_iter().flatten().find_map(|scope| {
+        DATE_KEYS.iter().find_map(|k| {
+            let date = parse_review_date(lookup(scope, k)?.as_str()?)?;
+            Some((now.date_naive() - date).num_days().max(0))
+        })
+    })
+}
+
+/// When the audit says it ran: `timestamp`, `generated_at`, `generatedAt` or
+/// `audit_date`, not in the future and within the history's retention.
+fn posted_at(
+    body: &Map<String, Value>,
+    now: DateTime<Utc>,
+    errors: &mut Vec<FieldError>,
+) -> DateTime<Utc> {
+    let Some((key, value)) = ["timestamp", "generated_at", "generatedAt", "audit_date"]
+        .iter()
+        .find_map(|k| body.get(*k).filter(|v| !v.is_null()).map(|v| (*k, v)))
+    else {
+        return now;
+    };
+    let at = value.as_str().and_then(|raw| {
+        DateTime::parse_from_rfc3339(raw.trim())
+            .map(|d| d.with_timezone(&Utc))
+            .ok()
+            .or_else(|| {
+                parse_review_date(raw)?
+                    .and_hms_opt(12, 0, 0)
+                    .map(|d| d.and_utc())
+            })
+    });
+    match at {
+        Some(at)
+            if at <= now + Duration::minutes(5) && at >= now - Duration::days(MAX_AGE_DAYS) =>
+        {
+            at.min(now)
+        }
+        _ => {
+            errors.push(FieldError::new(
+                key,
+                "invalid_date",
+                format!("{key} must be an ISO 8601 date-time within the last {MAX_AGE_DAYS} days"),
+            ));
+            now
+        }
+    }
+}
+
+pub fn parse(body: &Map<String, Value>, now: DateTime<Utc>) -> Result<Posted, ApiError> {
+    let section = |key: &str| body.get(key).and_then(Value::as_object);
+    let (Some(fm), Some(links), Some(dups)) = (
+        section("frontmatter"),
+        section("links"),
+        section("duplicates"),
+    ) else {
+        let errors = ["frontmatter", "links", "duplicates"]
+            .into_iter()
+            .filter(|k| section(k).is_none())
+            .map(|k| FieldError::new(k, "required", format!("{k} must be an object")))
+            .collect();
+        return Err(ApiError::bad_request("INVALID_AUDIT_DATA", INVALID_AUDIT).with_errors(errors));
+    };
+    let mut errors = Vec::new();
+    let at = posted_at(body, now, &mut errors);
+    let mut f = Reader::new("frontmatter", fm);
+    let records: Vec<&Map<String, Value>> = f
+        .list(&["files", "results", "records"])
+        .iter()
+        .filter_map(Value::as_object)
+        .collect();
+    let total_files = f
+        .count(&["total_files", "total", "summary.total_files"])
+        .unwrap_or(records.len() as i64);
+    let missing = f
+        .count(&[
+            "missing",
+            "missing_count",
+            "missing_frontmatter",
+            "missing_files",
+            "summary.missing",
+        ])
+        .unwrap_or(0);
+    let incomplete = f
+        .count(&[
+            "incomplete",
+            "incomplete_count",
+            "incomplete_frontmatter",
+            "incomplete_files",
+            "summary.incomplete",
+        ])
+        .unwrap_or(0);
+    let invalid = f
+        .count(&[
+            "invalid",
+            "invalid_count",
+            "invalid_values",
+            "summary.issue_counts.invalid_value",
+        ])
+        .unwrap_or(0)
+        + f.count(&["summary.issue_counts.invalid_date"]).unwrap_or(0);
+    let complete = f
+        .count(&[
+            "complete",
+            "complete_count",
+            "frontmatter_complete",
+            "summary.complete",
+        ])
+        .unwrap_or((total_files - missing - incomplete - invalid).max(0));
+    if f.errors.is_empty() && complete > total_files {
+        f.error("complete", "must not exceed total_files");
+    }
+    let ages: Vec<i64> = records.iter().filter_map(|r| age_of(r, now)).collect();
+    let freshness = Freshness::of(&ages);
+    let outdated = f
+        .count(&[
+            "outdated_count",
+            "stale_count",
+            "freshness_analysis.outdated_count",
+            "freshness_analysis.stale_count",
+            "outdated_files",
+            "freshness_analysis.outdated_documents",
+        ])
+        .unwrap_or(freshness.buckets[3]);
+    let short = f
+        .count(&["short_files", "short_count", "short_files_list"])
+        .unwrap_or(0);
+    let owners = match lookup(fm, "owner_distribution").and_then(Value::as_object) {
+        Some(dist) => sort_counts(
+            dist.iter()
+                .map(|(name, n)| Count {
+                    name: name.clone(),
+                    count: n
+                        .as_f64()
+                        .filter(|x| x.is_finite() && *x >= 0.0)
+                        .unwrap_or(0.0) as i64,
+                })
+                .collect(),
+        ),
+        None => counted(records.iter().map(|r| {
+            text_in(r, &["owner", "frontmatter.owner", "metadata.owner"]).unwrap_or("unassigned")
+        })),
+    };
+    let paths: Vec<String> = records
+        .iter()
+        .filter_map(|r| {
+            text_in(r, &["path", "file", "filePath", "relative_path"]).map(str::to_string)
+        })
+        .collect();
+    let categories = counted(
+        paths
+            .iter()
+            .map(|p| views::category_of(p.strip_prefix("docs/").unwrap_or(p))),
+    );
+
+    let mut l = Reader::new("links", links);
+    let broken = l
+        .count(&[
+            "broken_links",
+            "total_broken",
+            "broken_links_list",
+            "broken",
+        ])
+        .unwrap_or(0);
+    let total_links = l
+        .count(&["total_links", "total", "summary.total_links"])
+        .unwrap_or(broken);
+    if broken > total_links {
+        l.error("broken_links", "must not exceed total_links");
+    }
+    let link_findings: Vec<LinkIssue> = l
+        .list(&["broken_links", "broken_links_list"])
+        .iter()
+        .filter_map(|v| {
+            let o = v.as_object()?;
+            let get = |keys: &[&str]| text_of(v, keys).unwrap_or_default().to_string();
+            Some(LinkIssue {
+                file: get(&["file", "path", "source"]),
+                line: o.get("line").and_then(Value::as_i64).unwrap_or(0),
+                link_text: get(&["link_text", "text"]),
+                url: get(&["url", "link", "target"]),
+                error: get(&["error", "reason"]),
+                priority: text_of(v, &["priority"]).unwrap_or("high").to_string(),
+            })
+        })
+        .take(MAX_FINDINGS)
+        .collect();
+
+    let mut d = Reader::new("duplicates", dups);
+    let groups = d
+        .count(&[
+            "exact_duplicates",
+            "exact_duplicate_groups",
+            "duplicate_groups",
+            "groups",
+            "exact",
+        ])
+        .unwrap_or(0);
+    let duplicate_findings: Vec<DuplicateGroup> = d
+        .list(&["exact_duplicates", "exact_duplicate_groups", "groups"])
+        .iter()
+        .filter_map(|g| {
+            let files: Vec<String> = g
+                .get("files")?
+                .as_array()?
+                .iter()
+                .filter_map(|f| text_of(f, &["file", "path"]).map(str::to_string))
+                .collect();
+            Some(DuplicateGroup {
+                count: files.len() as i64,
+                hash: text_of(g, &["hash"]).unwrap_or_default().to_string(),
+                files,
+                category: "exact_duplicate".into(),
+            })
+        })
+        .take(MAX_FINDINGS)
+        .collect();
+
+    let frontmatter_findings: Vec<FrontMatterIssue> = [
+        (
+            f.list(&["missing_frontmatter", "missing_files", "missing"]),
+            "Missing frontmatter",
+            "critical",
+        ),
+        (
+            f.list(&["incomplete_frontmatter", "incomplete_files", "incomplete"]),
+            "Incomplete frontmatter",
+            "high",
+        ),
+    ]
+    .into_iter()
+    .flat_map(|(items, issue, severity)| {
+        items.iter().filter_map(move |v| {
+            Some(FrontMatterIssue {
+                file: text_of(v, &["file", "path"])?.to_string(),
+                issue: issue.into(),
+                severity: severity.into(),
+                details: text_of(v, &["details", "missing"])
+                    .unwrap_or_default()
+                    .to_string(),
+            })
+        })
+    })
+    .take(MAX_FINDINGS)
+    .collect();
+    let outdated_findings: Vec<OutdatedDoc> = records
+        .iter()
+        .filter_map(|r| {
+            let days = age_of(r, now)?;
+            let get = |keys: &[&str]| text_in(r, keys).unwrap_or_default().to_string();
+            (days > OUTDATED_DAYS).then(|| OutdatedDoc {
+                file: get(&["path", "file"]),
+                last_review: get(DATE_KEYS),
+                days_old: days,
+                domain: get(&["domain", "frontmatter.domain"]),
+                doc_type: get(&["type", "frontmatter.type"]),
+            })
+        })
+        .take(MAX_FINDINGS)
+        .collect();
+
+    errors.extend(f.errors);
+    errors.extend(l.errors);
+    errors.extend(d.errors);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let totals = Totals {
+        total_files,
+        frontmatter_complete: complete,
+        frontmatter_missing: missing,
+        frontmatter_incomplete: incomplete,
+        frontmatter_invalid: invalid,
+        links_checked: total_links,
+        links_internal: total_links,
+        links_broken: broken,
+        // A posted audit does not say why a link is broken: all count as missing files.
+        broken_files: broken,
+        duplicate_groups: groups,
+        duplicate_files: groups,
+        outdated,
+        short_files: short,
+        ..Totals::default()
+    };
+    let report = AuditReport {
+        totals,
+        freshness,
+        owners,
+        categories,
+        domains: Vec::new(),
+        findings: super::Findings {
+            frontmatter: frontmatter_findings,
+            links: link_findings,
+            duplicates: duplicate_findings,
+            outdated: outdated_findings,
+        },
+        age_days: Histogram::of(ages.iter().map(|&d| d as f64), &AGE_BUCKETS_DAYS),
+        size_lines: Histogram::default(),
+    };
+    Ok(Posted { report, at })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn body(v: Value) -> Map<String, Value> {
+        v.as_object().expect("object").clone()
+    }
+
+    #[test]
+    fn the_contract_example() {
+        let now = Utc::now();
+        let posted = parse(
+            &body(json!({
+                "frontmatter": {"total_files": 10, "complete": 8, "missing": 1, "outdated_count": 2,
+                    "owner_distribution": {"A": 6, "B": 4},
+                    "files": [{"path": "docs/tools/x.md", "days_old": 10}, {"path": "docs/api/y.md", "days_old": 100}]},
+                "links": {"total_links": 10, "broken_links": 1},
+                "duplicates": {"exact_duplicates": 1},
+            })),
+            now,
+        )
+        .expect("valid");
+        let r = posted.report;
+        assert_eq!(r.score().health_score, 88.4);
+        assert_eq!(r.totals.outdated, 2);
+        assert_eq!(r.freshness.buckets, [1, 0, 0, 1]);
+        assert_eq!(
+            r.owners[0],
+            Count {
+                name: "A".into(),
+                count: 6
+            }
+        );
+        let cats: Vec<&str> = r.categories.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(cats, ["API", "Tools"]);
+        assert_eq!(posted.at, now);
+    }
+
+    #[test]
+    fn refusals() {
+        let now = Utc::now();
+        let err = parse(&body(json!({"frontmatter": {}})), now).expect_err("incomplete");
+        assert_eq!(err.message(), INVALID_AUDIT);
+        assert_eq!(err.field_errors().len(), 2);
+        let err = parse(
+            &body(json!({"frontmatter": {"total_files": -1}, "links": {"total_links": 1, "broken_links": 2}, "duplicates": {}, "timestamp": "soon"})),
+            now,
+        )
+        .expect_err("bad values");
+        let fields: Vec<&str> = err
+            .field_errors()
+            .iter()
+            .map(|e| e.field.as_str())
+            .collect();
+        assert_eq!(
+            fields,
+            ["timestamp", "frontmatter.total_files", "links.broken_links"]
+        );
+    }
+}
