@@ -52,6 +52,17 @@ fn to_delete(older: &[(Uuid, DateTime<Utc>)], cutoff: DateTime<Utc>) -> Vec<Uuid
         .collect()
 }
 
+/// PostgreSQL's JSONB cannot hold U+0000, which a page (or a posted document) may
+/// contain: it becomes U+FFFD on both engines, so both store the same report.
+fn without_nul(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => *s = s.replace('\0', "\u{fffd}"),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(without_nul),
+        serde_json::Value::Object(map) => map.values_mut().for_each(without_nul),
+        _ => {}
+    }
+}
+
 impl Store {
     /// Stores a run, counts it, and prunes the history; answers what was stored.
     pub async fn insert_health_run(
@@ -61,7 +72,8 @@ impl Store {
         report: &AuditReport,
     ) -> sqlx::Result<Run> {
         let id = Uuid::now_v7();
-        let json = serde_json::to_value(report).map_err(|e| sqlx::Error::Encode(e.into()))?;
+        let mut json = serde_json::to_value(report).map_err(|e| sqlx::Error::Encode(e.into()))?;
+        without_nul(&mut json);
         let score = report.score().health_score;
         let t = &report.totals;
         let now = Utc::now();
