@@ -91,7 +91,7 @@ const FAMILIES: &[(&str, &str, MetricType, &[&str])] = &[
         &[],
     ),
     (
-        "docs_outdated_count",
+        "docs_outdated_files",
         "Pages not reviewed for over 90 days",
         MetricType::GAUGE,
         &[],
@@ -291,7 +291,7 @@ impl SnapshotCollector {
                 ],
             ),
             "docs_links_success_rate" => vec![Sample::Value(None, score.links_success_rate)],
-            "docs_outdated_count" => value(t.outdated),
+            "docs_outdated_files" => value(t.outdated),
             "docs_duplicate_groups" => value(t.duplicate_groups),
             "docs_last_audit_timestamp_seconds" => {
                 vec![Sample::Value(

@@ -261,7 +261,7 @@ async fn metrics_read_the_stored_values(c: CorpusApp) {
         (format!("docs_links_broken{{{s},priority=\"medium\"}}"), 2.0),
         (format!("docs_links{{{s},type=\"external\"}}"), 2.0),
         (format!("docs_links_success_rate{{{s}}}"), 75.0),
-        (format!("docs_outdated_count{{{s}}}"), 1.0),
+        (format!("docs_outdated_files{{{s}}}"), 1.0),
         (format!("docs_duplicate_groups{{{s}}}"), 1.0),
         (format!("docs_audit_runs_total{{{s}}}"), 1.0),
         (format!("docs_file_age_seconds_count{{{s}}}"), 5.0),
