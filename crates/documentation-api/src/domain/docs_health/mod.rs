@@ -7,6 +7,7 @@
 //! huge; totals always count everything).
 
 pub mod audit;
+pub mod document;
 pub mod links;
 pub mod posted;
 pub mod score;

@@ -3,11 +3,11 @@
 //! spellings are accepted: for each figure the first key present is read, a list counting
 //! its length; file records come from `files`, `results` or `records`.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use shared::{ApiError, FieldError};
 
-use super::audit::parse_review_date;
+use super::document::{DATE_KEYS, Reader, age_of, lookup, posted_at, text_in, text_of};
 use super::{
     AGE_BUCKETS_DAYS, AuditReport, Count, DuplicateGroup, Freshness, FrontMatterIssue, Histogram,
     LinkIssue, MAX_FINDINGS, OUTDATED_DAYS, OutdatedDoc, Totals, counted, sort_counts, views,
@@ -18,175 +18,11 @@ pub const INVALID_AUDIT: &str =
 /// How far back a posted audit's own date may lie: the history's retention.
 pub const MAX_AGE_DAYS: i64 = 365;
 
-const AGE_KEYS: &[&str] = &[
-    "days_old",
-    "lastReviewedDays",
-    "last_reviewed_days",
-    "daysSinceLastReview",
-    "days_since_last_review",
-    "age",
-    "freshness.days",
-    "freshness",
-];
-const DATE_KEYS: &[&str] = &[
-    "last_review",
-    "lastReviewed",
-    "last_reviewed",
-    "lastReview",
-    "reviewedAt",
-    "reviewed_at",
-];
-
 /// A posted audit: what it found, and when (its own date, else now).
 #[derive(Debug)]
 pub struct Posted {
     pub report: AuditReport,
     pub at: DateTime<Utc>,
-}
-
-struct Reader<'a> {
-    errors: Vec<FieldError>,
-    section: &'a str,
-    object: &'a Map<String, Value>,
-}
-
-/// `a.b` inside `object`.
-fn lookup<'v>(object: &'v Map<String, Value>, path: &str) -> Option<&'v Value> {
-    let mut parts = path.split('.');
-    let mut value = object.get(parts.next()?)?;
-    for part in parts {
-        value = value.as_object()?.get(part)?;
-    }
-    Some(value)
-}
-
-impl<'a> Reader<'a> {
-    fn new(section: &'a str, object: &'a Map<String, Value>) -> Self {
-        Self {
-            errors: Vec::new(),
-            section,
-            object,
-        }
-    }
-
-    /// The first positive count among `keys` (a number, or a list's length); 0 when the
-    /// keys present are all zero; `None` when none is present. Other types are errors.
-    fn count(&mut self, keys: &[&str]) -> Option<i64> {
-        let mut seen = None;
-        for key in keys {
-            let n = match lookup(self.object, key) {
-                None | Some(Value::Null) => continue,
-                Some(Value::Array(items)) => items.len() as i64,
-                Some(Value::Number(n)) => match n.as_f64() {
-                    Some(x) if x >= 0.0 && x.fract() == 0.0 && x < 1e15 => x as i64,
-                    _ => {
-                        self.error(key, "must be a non-negative integer");
-                        continue;
-                    }
-                },
-                Some(_) if key.contains('.') => continue,
-                Some(_) => {
-                    self.error(key, "must be a non-negative integer or a list");
-                    continue;
-                }
-            };
-            if n > 0 {
-                return Some(n);
-            }
-            seen = Some(0);
-        }
-        seen
-    }
-
-    fn list(&self, keys: &[&str]) -> &'a [Value] {
-        keys.iter()
-            .find_map(|k| lookup(self.object, k).and_then(Value::as_array))
-            .map_or(&[], Vec::as_slice)
-    }
-
-    fn error(&mut self, key: &str, message: &str) {
-        let field = format!("{}.{key}", self.section);
-        self.errors.push(FieldError::new(
-            field.clone(),
-            "invalid_value",
-            format!("{field} {message}"),
-        ));
-    }
-}
-
-fn text_of<'v>(value: &'v Value, keys: &[&str]) -> Option<&'v str> {
-    match value {
-        Value::String(s) => Some(s.as_str()),
-        Value::Object(o) => text_in(o, keys),
-        _ => None,
-    }
-}
-
-fn text_in<'v>(object: &'v Map<String, Value>, keys: &[&str]) -> Option<&'v str> {
-    keys.iter()
-        .find_map(|k| lookup(object, k).and_then(Value::as_str))
-}
-
-/// A record's age in days: a day count, else a review date (future dates count 0).
-fn age_of(record: &Map<String, Value>, now: DateTime<Utc>) -> Option<i64> {
-    for key in AGE_KEYS {
-        if let Some(x) = lookup(record, key).and_then(Value::as_f64)
-            && x.is_finite()
-        {
-            return Some(x.max(0.0).min(1e9) as i64);
-        }
-    }
-    let scopes = [
-        Some(record),
-        lookup(record, "metadata").and_then(Value::as_object),
-        lookup(record, "frontmatter").and_then(Value::as_object),
-    ];
-    scopes.into_iter().flatten().find_map(|scope| {
-        DATE_KEYS.iter().find_map(|k| {
-            let date = parse_review_date(lookup(scope, k)?.as_str()?)?;
-            Some((now.date_naive() - date).num_days().max(0))
-        })
-    })
-}
-
-/// When the audit says it ran: `timestamp`, `generated_at`, `generatedAt` or
-/// `audit_date`, not in the future and within the history's retention.
-fn posted_at(
-    body: &Map<String, Value>,
-    now: DateTime<Utc>,
-    errors: &mut Vec<FieldError>,
-) -> DateTime<Utc> {
-    let Some((key, value)) = ["timestamp", "generated_at", "generatedAt", "audit_date"]
-        .iter()
-        .find_map(|k| body.get(*k).filter(|v| !v.is_null()).map(|v| (*k, v)))
-    else {
-        return now;
-    };
-    let at = value.as_str().and_then(|raw| {
-        DateTime::parse_from_rfc3339(raw.trim())
-            .map(|d| d.with_timezone(&Utc))
-            .ok()
-            .or_else(|| {
-                parse_review_date(raw)?
-                    .and_hms_opt(12, 0, 0)
-                    .map(|d| d.and_utc())
-            })
-    });
-    match at {
-        Some(at)
-            if at <= now + Duration::minutes(5) && at >= now - Duration::days(MAX_AGE_DAYS) =>
-        {
-            at.min(now)
-        }
-        _ => {
-            errors.push(FieldError::new(
-                key,
-                "invalid_date",
-                format!("{key} must be an ISO 8601 date-time within the last {MAX_AGE_DAYS} days"),
-            ));
-            now
-        }
-    }
 }
 
 pub fn parse(body: &Map<String, Value>, now: DateTime<Utc>) -> Result<Posted, ApiError> {
