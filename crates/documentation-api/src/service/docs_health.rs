@@ -35,6 +35,8 @@ struct Inner {
     store: Store,
     metrics: DocsHealthMetrics,
     content_dir: PathBuf,
+    /// Held while `POST …/audit` runs: requests that arrive meanwhile get its result.
+    manual_audit: tokio::sync::Mutex<()>,
 }
 
 impl DocsHealth {
@@ -44,6 +46,7 @@ impl DocsHealth {
                 store,
                 metrics,
                 content_dir,
+                manual_audit: tokio::sync::Mutex::new(()),
             }),
         }
     }
@@ -73,8 +76,17 @@ impl DocsHealth {
         self.store(Utc::now(), trigger, &report).await
     }
 
-    /// `POST …/audit`: reads the corpus now, audits it and stores the run.
+    /// `POST …/audit`: reads the corpus now, audits it and stores the run. Concurrent
+    /// requests never audit twice: one that waited for a running audit answers its run.
     pub async fn audit_now(&self) -> Result<AuditSummary> {
+        let asked = Utc::now();
+        let _turn = self.inner.manual_audit.lock().await;
+        if let Some(run) = self.inner.store.latest_health_run().await?
+            && run.trigger == Trigger::Manual
+            && run.at >= asked
+        {
+            return Ok(AuditSummary::of(&run));
+        }
         let dir = self.inner.content_dir.clone();
         let started = Instant::now();
         let report = blocking(move || {

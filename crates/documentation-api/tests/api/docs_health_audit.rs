@@ -79,7 +79,8 @@ async fn audit_finds_what_the_fixture_holds(c: CorpusApp) {
             {"owner": "unassigned", "count": 3, "percentage": 38},
             {"owner": "alice", "count": 2, "percentage": 25},
             {"owner": "bob", "count": 2, "percentage": 25},
-            {"owner": "carol", "count": 1, "percentage": 13},
+            // U+0000 is stored as U+FFFD on both engines.
+            {"owner": "car\u{fffd}ol", "count": 1, "percentage": 13},
         ])
     );
     assert_eq!(

@@ -35,12 +35,13 @@ fn write(root: &Path, rel: &str, text: &str) {
 /// - 8 pages; front matter complete on 4 (index, guide/setup, guide/stale, decisions),
 ///   missing on notes/stub, incomplete on guide/copy-a (no owner), invalid on
 ///   guide/copy-b (`last_review` not a date) and broken.md (not YAML);
-/// - 12 checked links of which 3 are broken (a missing file on line 14 of index.md, a
+/// - 12 checked links of which 3 are broken (a missing file on line 16 of index.md, a
 ///   missing anchor of another page, a missing anchor of the same page), 2 external
 ///   (an https URL and a path above the corpus root);
 /// - guide/copy-a and guide/copy-b have the same body (one duplicate group);
 /// - ages 10, 45, 70, 200 and 5 days (guide/stale is outdated);
-/// - notes/stub is the one stub (under 30 words).
+/// - notes/stub is the one stub (under 30 words);
+/// - guide/copy-b's owner holds U+0000 (a YAML `\0`), which PostgreSQL cannot store.
 ///
 /// Score: 0.4 × 50 + 0.3 × 75 + 0.3 × 98 = 71.9, grade C, fair.
 pub fn write_corpus(root: &Path) {
@@ -82,7 +83,10 @@ pub fn write_corpus(root: &Path) {
     write(
         root,
         "guide/copy-b.md",
-        &format!("{}{copy}", front_matter("Copy B", Some("carol"), "someday")),
+        &format!(
+            "{}{copy}",
+            front_matter("Copy B", Some("\"car\\0ol\""), "someday")
+        ),
     );
     write(root, "notes/stub.md", "# Stub\n\nTo be written.\n");
     write(

@@ -225,6 +225,12 @@ async fn update_metrics_refuses_bad_documents(app: TestApp) {
         .envelope(400, "VALIDATION_ERROR");
     // Nothing of the refused documents was stored.
     assert_eq!(app.count_rows("documentation_docs_health_runs").await, 0);
+
+    // U+0000 is refused in any body, as everywhere in the fleet (PostgreSQL cannot store it).
+    let mut nul = example();
+    nul["frontmatter"]["owner_distribution"] = json!({"a\u{0}b": 10});
+    let reply = app.post("/api/v1/docs/health/update-metrics", nul).await;
+    reply.envelope(400, "VALIDATION_ERROR");
 }
 
 fn at(days_ago: i64) -> String {
