@@ -146,23 +146,6 @@ pub fn parse(body: &Map<String, Value>, now: DateTime<Utc>) -> Result<Posted, Ap
     if broken > total_links {
         l.error("broken_links", "must not exceed total_links");
     }
-    let link_findings: Vec<LinkIssue> = l
-        .list(&["broken_links", "broken_links_list"])
-        .iter()
-        .filter_map(|v| {
-            let o = v.as_object()?;
-            let get = |keys: &[&str]| text_of(v, keys).unwrap_or_default().to_string();
-            Some(LinkIssue {
-                file: get(&["file", "path", "source"]),
-                line: o.get("line").and_then(Value::as_i64).unwrap_or(0),
-                link_text: get(&["link_text", "text"]),
-                url: get(&["url", "link", "target"]),
-                error: get(&["error", "reason"]),
-                priority: text_of(v, &["priority"]).unwrap_or("high").to_string(),
-            })
-        })
-        .take(MAX_FINDINGS)
-        .collect();
 
     let mut d = Reader::new("duplicates", dups);
     let groups = d
@@ -174,69 +157,13 @@ pub fn parse(body: &Map<String, Value>, now: DateTime<Utc>) -> Result<Posted, Ap
             "exact",
         ])
         .unwrap_or(0);
-    let duplicate_findings: Vec<DuplicateGroup> = d
-        .list(&["exact_duplicates", "exact_duplicate_groups", "groups"])
-        .iter()
-        .filter_map(|g| {
-            let files: Vec<String> = g
-                .get("files")?
-                .as_array()?
-                .iter()
-                .filter_map(|f| text_of(f, &["file", "path"]).map(str::to_string))
-                .collect();
-            Some(DuplicateGroup {
-                count: files.len() as i64,
-                hash: text_of(g, &["hash"]).unwrap_or_default().to_string(),
-                files,
-                category: "exact_duplicate".into(),
-            })
-        })
-        .take(MAX_FINDINGS)
-        .collect();
 
-    let frontmatter_findings: Vec<FrontMatterIssue> = [
-        (
-            f.list(&["missing_frontmatter", "missing_files", "missing"]),
-            "Missing frontmatter",
-            "critical",
-        ),
-        (
-            f.list(&["incomplete_frontmatter", "incomplete_files", "incomplete"]),
-            "Incomplete frontmatter",
-            "high",
-        ),
-    ]
-    .into_iter()
-    .flat_map(|(items, issue, severity)| {
-        items.iter().filter_map(move |v| {
-            Some(FrontMatterIssue {
-                file: text_of(v, &["file", "path"])?.to_string(),
-                issue: issue.into(),
-                severity: severity.into(),
-                details: text_of(v, &["details", "missing"])
-                    .unwrap_or_default()
-                    .to_string(),
-            })
-        })
-    })
-    .take(MAX_FINDINGS)
-    .collect();
-    let outdated_findings: Vec<OutdatedDoc> = records
-        .iter()
-        .filter_map(|r| {
-            let days = age_of(r, now)?;
-            let get = |keys: &[&str]| text_in(r, keys).unwrap_or_default().to_string();
-            (days > OUTDATED_DAYS).then(|| OutdatedDoc {
-                file: get(&["path", "file"]),
-                last_review: get(DATE_KEYS),
-                days_old: days,
-                domain: get(&["domain", "frontmatter.domain"]),
-                doc_type: get(&["type", "frontmatter.type"]),
-            })
-        })
-        .take(MAX_FINDINGS)
-        .collect();
-
+    let findings = super::Findings {
+        frontmatter: frontmatter_findings(&f),
+        links: link_findings(&l),
+        duplicates: duplicate_findings(&d),
+        outdated: outdated_findings(&records, now),
+    };
     errors.extend(f.errors);
     errors.extend(l.errors);
     errors.extend(d.errors);
@@ -266,16 +193,103 @@ pub fn parse(body: &Map<String, Value>, now: DateTime<Utc>) -> Result<Posted, Ap
         owners,
         categories,
         domains: Vec::new(),
-        findings: super::Findings {
-            frontmatter: frontmatter_findings,
-            links: link_findings,
-            duplicates: duplicate_findings,
-            outdated: outdated_findings,
-        },
+        findings,
         age_days: Histogram::of(ages.iter().map(|&d| d as f64), &AGE_BUCKETS_DAYS),
         size_lines: Histogram::default(),
     };
     Ok(Posted { report, at })
+}
+
+/// Broken links a posted audit lists as objects.
+fn link_findings(l: &Reader) -> Vec<LinkIssue> {
+    l.list(&["broken_links", "broken_links_list"])
+        .iter()
+        .filter_map(|v| {
+            let o = v.as_object()?;
+            let get = |keys: &[&str]| text_of(v, keys).unwrap_or_default().to_string();
+            Some(LinkIssue {
+                file: get(&["file", "path", "source"]),
+                line: o.get("line").and_then(Value::as_i64).unwrap_or(0),
+                link_text: get(&["link_text", "text"]),
+                url: get(&["url", "link", "target"]),
+                error: get(&["error", "reason"]),
+                priority: text_of(v, &["priority"]).unwrap_or("high").to_string(),
+            })
+        })
+        .take(MAX_FINDINGS)
+        .collect()
+}
+
+/// Duplicate groups a posted audit lists with their files.
+fn duplicate_findings(d: &Reader) -> Vec<DuplicateGroup> {
+    d.list(&["exact_duplicates", "exact_duplicate_groups", "groups"])
+        .iter()
+        .filter_map(|g| {
+            let files: Vec<String> = g
+                .get("files")?
+                .as_array()?
+                .iter()
+                .filter_map(|f| text_of(f, &["file", "path"]).map(str::to_string))
+                .collect();
+            Some(DuplicateGroup {
+                count: files.len() as i64,
+                hash: text_of(g, &["hash"]).unwrap_or_default().to_string(),
+                files,
+                category: "exact_duplicate".into(),
+            })
+        })
+        .take(MAX_FINDINGS)
+        .collect()
+}
+
+/// Pages a posted audit lists without, or with incomplete, front matter.
+fn frontmatter_findings(f: &Reader) -> Vec<FrontMatterIssue> {
+    [
+        (
+            f.list(&["missing_frontmatter", "missing_files", "missing"]),
+            "Missing frontmatter",
+            "critical",
+        ),
+        (
+            f.list(&["incomplete_frontmatter", "incomplete_files", "incomplete"]),
+            "Incomplete frontmatter",
+            "high",
+        ),
+    ]
+    .into_iter()
+    .flat_map(|(items, issue, severity)| {
+        items.iter().filter_map(move |v| {
+            Some(FrontMatterIssue {
+                file: text_of(v, &["file", "path"])?.to_string(),
+                issue: issue.into(),
+                severity: severity.into(),
+                details: text_of(v, &["details", "missing"])
+                    .unwrap_or_default()
+                    .to_string(),
+            })
+        })
+    })
+    .take(MAX_FINDINGS)
+    .collect()
+}
+
+/// Records older than the outdated threshold.
+fn outdated_findings(records: &[&Map<String, Value>], now: DateTime<Utc>) -> Vec<OutdatedDoc> {
+    records
+        .iter()
+        .filter_map(|r| {
+            let days = age_of(r, now)?;
+            let get = |keys: &[&str]| text_in(r, keys).unwrap_or_default().to_string();
+            (days > OUTDATED_DAYS).then(|| OutdatedDoc {
+                file: get(&["path", "file"]),
+                last_review: get(DATE_KEYS),
+                days_old: days,
+                domain: get(&["domain", "frontmatter.domain"]),
+                doc_type: get(&["type", "frontmatter.type"]),
+            })
+        })
+        .take(MAX_FINDINGS)
+        .collect()
 }
 
 #[cfg(test)]
