@@ -61,6 +61,8 @@ pub const OPENAPI_YAML: &str = include_str!("../../../openapi/documentation-api.
 pub struct AppState {
     pub docs: Arc<Documentation>,
     pub search: Arc<DocsSearch>,
+    /// Documentation health; the index build calls its `record_audit`.
+    pub health: service::DocsHealth,
     pub core: AppCore,
     /// The OpenAPI/AsyncAPI documents of `SPECS_DIR`, their versions and their search.
     pub specs: Arc<specs::Specs>,
@@ -86,6 +88,14 @@ impl AppState {
                 .context("migrating the documentation database")?;
         }
         let store = Store::new(db);
+        let health_metrics = service::DocsHealthMetrics::register(core.metrics.registry(), NAME)
+            .context("registering the docs health metrics")?;
+        let health = service::DocsHealth::new(
+            store.clone(),
+            health_metrics,
+            config.docs.content_dir.clone(),
+        );
+        health.load_in_background();
         let metrics = metrics::CheckMetrics::register(core.metrics.registry(), NAME)
             .context("registering the health-check metrics")?;
         let checker = service::HealthChecker::new(config.health_checks.clone(), metrics)
@@ -97,17 +107,45 @@ impl AppState {
             config.http.request_timeout,
         )
         .with_upload_limit(config.max_upload_bytes);
-        let search = DocsSearch::new(config.docs.clone(), None);
+        let audit = config
+            .docs
+            .audit_on_reindex
+            .then(|| audit_after_build(health.clone()));
+        let search = DocsSearch::new(config.docs.clone(), audit);
         search
             .start()
             .context("watching the docs corpus (DOCS_WATCH=true)")?;
         Ok(Self {
             docs: Arc::new(docs),
             search,
+            health,
             core,
             specs: Arc::new(specs::Specs::new(&config.specs)),
         })
     }
+}
+
+/// `DOCS_AUDIT_ON_REINDEX`: every index build's corpus audited and stored as a run
+/// (`trigger: reindex`); a corpus directory that does not exist has nothing to audit.
+fn audit_after_build(health: service::DocsHealth) -> search::AfterBuild {
+    Arc::new(move |corpus: Arc<corpus::Corpus>| {
+        let health = health.clone();
+        Box::pin(async move {
+            if !corpus.dir_exists {
+                return None;
+            }
+            match health
+                .record_audit(&corpus, domain::docs_health::Trigger::Reindex)
+                .await
+            {
+                Ok(summary) => serde_json::to_value(summary).ok(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "auditing the docs corpus after its index build failed");
+                    None
+                }
+            }
+        })
+    })
 }
 
 /// The migrations of each backend and the optional TimescaleDB steps.
@@ -150,6 +188,7 @@ pub fn api_routes() -> RouteTable<AppState> {
         .merge(routes::docs::routes())
         .merge(routes::specs::routes())
         .merge(routes::spec_versions::routes())
+        .merge(routes::docs_health::routes())
         .merge(shared::routing::service_info(
             NAME,
             VERSION,
@@ -161,6 +200,7 @@ pub fn api_routes() -> RouteTable<AppState> {
                 ("stats", "/api/v1/stats"),
                 ("docs", "/api/v1/docs/search"),
                 ("specs", "/spec/openapi.yaml"),
+                ("docs_health", "/api/v1/docs/health/summary"),
                 ("health", "/health"),
                 ("metrics", "/metrics"),
                 ("openapi", "/openapi.json"),

@@ -33,6 +33,7 @@ macro_rules! string_enum {
 }
 
 pub mod audit;
+pub mod docs_health;
 pub mod download;
 pub mod fields;
 pub mod file;

@@ -9,6 +9,7 @@ mod sql;
 mod audit;
 mod checks;
 mod dialect;
+mod docs_health;
 mod files;
 mod ideas;
 mod legacy;

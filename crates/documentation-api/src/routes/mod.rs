@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod docs;
+pub mod docs_health;
 mod downloads;
 pub mod files;
 pub mod ideas;

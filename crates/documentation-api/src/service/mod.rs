@@ -3,6 +3,8 @@
 //! transaction), and the health checks of registered systems.
 
 mod checks;
+mod docs_health;
+mod docs_health_metrics;
 mod files;
 mod health_check;
 mod health_summary;
@@ -18,6 +20,8 @@ use crate::error::Result;
 use crate::repo::{Recorded, Store, WriteTx};
 
 pub use checks::Rounds;
+pub use docs_health::DocsHealth;
+pub use docs_health_metrics::DocsHealthMetrics;
 pub use files::{MAX_FILES_PER_REQUEST, Received, UploadRefusal};
 pub use health_check::HealthChecker;
 pub use health_summary::HealthSummary;

@@ -3,6 +3,9 @@
 
 mod checks;
 mod docs_corpus;
+mod docs_health_audit;
+mod docs_health_fixture;
+mod docs_health_views;
 mod docs_index;
 mod docs_search;
 mod file_downloads;
