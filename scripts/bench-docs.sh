@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Docs search under load (not a test): generated corpora of 1,000, 10,000 and 50,000 pages
 # of ~2 KB (Portuguese and English words, front matter with domains, types, statuses and
-# tags). For each: the index build time (start-up and a reindex), RSS with the index
+# tags; see corpus() for the words' distribution). For each: the index build time (start-up and a reindex), RSS with the index
 # loaded, and at 50 connections one-word, three-word and filtered searches, facets and
 # suggest. The bare axum handler of bench-workspace.sh is the ceiling, measured in the
 # same run. BENCH_PAGES="1000 10000" picks the sizes.
@@ -15,33 +15,49 @@ bench_build shared:bare_axum
 BIN=$TARGET_DIR/release/documentation-api
 bench_workdir tradingsystem-bench-search
 
-# corpus DIR PAGES: PAGES markdown files of ~2 KB, the same for a given size.
+# corpus DIR PAGES: PAGES markdown files of ~2 KB, the same for a given size. Words follow
+# a Zipf distribution over 5,000 words, as natural text does: the domain's words (in
+# Portuguese and English) are among ranks 20 to 400, so each is on a few to a few tens of
+# percent of the pages, and "de" is everywhere.
 corpus() {
   python3 - "$1" "$2" <<'PY'
-import os, random, sys
+import itertools, os, random, sys
 root, pages = sys.argv[1], int(sys.argv[2])
 rng = random.Random(pages)
-words = ("configuração serviço sincronização migração banco dados índice consulta porta "
-         "ambiente variável arquivo registro métrica alerta falha recuperação backup cópia "
-         "service database index query port environment variable file record metric alert "
-         "failure recovery restore schema table request response header limit proxy crawl "
-         "scrape worker schedule checkpoint deploy release container volume network").split()
+domain = ("configuração serviço sincronização migração banco dados índice consulta porta "
+          "ambiente variável arquivo registro métrica alerta falha recuperação backup cópia "
+          "service database index query port environment variable file record metric alert "
+          "failure recovery restore schema table request response header limit proxy crawl "
+          "scrape worker schedule checkpoint deploy release container volume network").split()
+syllables = ["ba", "ce", "di", "fo", "gu", "la", "me", "ni", "po", "ru", "sa", "te", "vi", "xo", "zu", "an", "er", "is", "or", "um"]
+filler = set()
+while len(filler) < 5000 - len(domain) - 1:
+    filler.add("".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))))
+filler = sorted(filler)
+rng.shuffle(filler)
+ranks = rng.sample(range(20, 400), len(domain))
+vocabulary = ["de"] + filler
+for rank, word in sorted(zip(ranks, domain)):
+    vocabulary.insert(rank, word)
+weights = list(itertools.accumulate(1.0 / (rank + 1) for rank in range(len(vocabulary))))
+def words(n):
+    return " ".join(rng.choices(vocabulary, cum_weights=weights, k=n))
 domains = ["operations", "services", "architecture", "decisions", "reference"]
 types = ["guide", "reference", "runbook", "concept", "overview"]
 statuses = ["active"] * 8 + ["draft", "deprecated"]
 tags = ["config", "postgres", "sqlite", "metrics", "search", "sync", "proxy", "security", "testing", "http"]
 for i in range(pages):
-    domain = rng.choice(domains)
-    directory = os.path.join(root, domain, f"part-{i % 50}")
+    area = rng.choice(domains)
+    directory = os.path.join(root, area, f"part-{i % 50}")
     os.makedirs(directory, exist_ok=True)
-    title = " ".join(rng.choice(words) for _ in range(4)).capitalize()
+    title = words(4).capitalize()
     body = []
     for section in range(3):
-        body.append("## " + " ".join(rng.choice(words) for _ in range(3)))
-        body.append(" ".join(rng.choice(words) for _ in range(95)) + ".")
+        body.append("## " + words(3))
+        body.append(words(45) + ".")
     with open(os.path.join(directory, f"page-{i}.md"), "w") as f:
-        f.write(f"---\ntitle: {title}\nsummary: {' '.join(rng.choice(words) for _ in range(12))}\n"
-                f"domain: {domain}\ntype: {rng.choice(types)}\nstatus: {rng.choice(statuses)}\n"
+        f.write(f"---\ntitle: {title}\nsummary: {words(12)}\n"
+                f"domain: {area}\ntype: {rng.choice(types)}\nstatus: {rng.choice(statuses)}\n"
                 f"owner: team-{i % 7}\nlast_review: 2026-{1 + i % 11:02d}-15\n"
                 f"tags: [{', '.join(rng.sample(tags, 3))}]\n---\n# {title}\n\n" + "\n\n".join(body) + "\n")
 PY

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use tantivy::collector::{Count, DocSetCollector, TopDocs};
+use tantivy::collector::{DocSetCollector, TopDocs};
 use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
@@ -198,13 +198,15 @@ impl Snapshot {
             (true, Occur::Should),
         ] {
             let query = self.query(&words, fuzzy, occur, filters);
-            let (top, total) = searcher.search(
-                &query,
-                &(TopDocs::with_limit(limit.max(1)).order_by_score(), Count),
-            )?;
+            // Counted without scoring, then the best `limit` found by block-max WAND,
+            // which skips the pages that cannot make it: scoring every match only to
+            // count them cost more than the search.
+            let total = query.count(&searcher)?;
             if total == 0 {
                 continue;
             }
+            let top =
+                searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
             let forms = self.snippet_forms(&searcher, &words)?;
             let matching = self.vocabulary.ids(forms.iter().map(String::as_str));
             let addresses: Vec<DocAddress> = top.iter().map(|(_, a)| *a).collect();

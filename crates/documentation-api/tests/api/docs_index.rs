@@ -208,13 +208,21 @@ async fn every_index_build_is_audited_unless_turned_off() {
     let app = spawn_indexed(&corpus, &[]).await;
     let metrics = app.get("/api/v1/docs/health/dashboard-metrics").await;
     assert_eq!(metrics["data"]["hasData"], true, "{}", metrics.text);
-    assert_eq!(metrics["data"]["coverage"]["totalFiles"], 3, "{}", metrics.text);
-    let reply = app.post("/api/v1/docs/reindex", serde_json::json!({})).await;
+    assert_eq!(
+        metrics["data"]["coverage"]["totalFiles"], 3,
+        "{}",
+        metrics.text
+    );
+    let reply = app
+        .post("/api/v1/docs/reindex", serde_json::json!({}))
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     assert!(reply["indexed"]["audit"].is_object(), "{}", reply.text);
 
     let quiet = spawn_indexed(&corpus, &[("DOCS_AUDIT_ON_REINDEX", "false")]).await;
-    let reply = quiet.post("/api/v1/docs/reindex", serde_json::json!({})).await;
+    let reply = quiet
+        .post("/api/v1/docs/reindex", serde_json::json!({}))
+        .await;
     assert!(reply["indexed"].get("audit").is_none(), "{}", reply.text);
     let metrics = quiet.get("/api/v1/docs/health/dashboard-metrics").await;
     assert_eq!(metrics["data"]["hasData"], false, "{}", metrics.text);
