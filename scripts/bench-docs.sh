@@ -63,14 +63,7 @@ for i in range(pages):
 PY
 }
 
-CEIL_PORT=$(bench_free_port)
-PORT=$CEIL_PORT "$TARGET_DIR/release/examples/bare_axum" >/dev/null 2>&1 &
-PIDS+=($!)
-CEIL_PID=$!
-wait_ready "http://127.0.0.1:$CEIL_PORT/healthz" >/dev/null
-echo
-echo "== ceiling: the services' own /healthz handler in bare axum (no middleware, same runtime and allocator)"
-cpu_per_request "bare /healthz" "$CEIL_PID" "http://127.0.0.1:$CEIL_PORT/healthz"
+bench_ceiling
 
 # json_field JSON PYTHON_EXPR -> the value of the expression over the parsed JSON `d`
 json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($2)" <<<"$1"; }

@@ -34,14 +34,7 @@ wrk.body = "--" .. boundary .. "\r\nContent-Disposition: form-data; name=\"file\
   .. "Content-Type: application/pdf\r\n\r\n" .. data .. "\r\n--" .. boundary .. "--\r\n"
 LUA
 
-CEIL_PORT=$(bench_free_port)
-PORT=$CEIL_PORT "$TARGET_DIR/release/examples/bare_axum" >/dev/null 2>&1 &
-PIDS+=($!)
-CEIL_PID=$!
-wait_ready "http://127.0.0.1:$CEIL_PORT/healthz" >/dev/null
-echo
-echo "== ceiling: the services' own /healthz handler in bare axum (no middleware, same runtime and allocator)"
-cpu_per_request "bare /healthz" "$CEIL_PID" "http://127.0.0.1:$CEIL_PORT/healthz"
+bench_ceiling
 
 # ok_rps WRK_OUTPUT -> the successful requests per second (failures do not move bytes)
 ok_rps() {

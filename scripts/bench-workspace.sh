@@ -29,14 +29,7 @@ end
 LUA
 
 # ceiling: the bare axum handler
-CEIL_PORT=$(bench_free_port)
-PORT=$CEIL_PORT "$TARGET_DIR/release/examples/bare_axum" >/dev/null 2>&1 &
-PIDS+=($!)
-CEIL_PID=$!
-wait_ready "http://127.0.0.1:$CEIL_PORT/healthz" >/dev/null
-echo
-echo "== ceiling: the services' own /healthz handler in bare axum (no middleware, same runtime and allocator)"
-cpu_per_request "bare /healthz" "$CEIL_PID" "http://127.0.0.1:$CEIL_PORT/healthz"
+bench_ceiling
 
 # healthz_against_ceiling NAME PID PORT: the service's /healthz and the bare ceiling in
 # turns, HEALTHZ_ROUNDS pairs (default 5; the machine's speed drifts between runs, so each

@@ -100,3 +100,17 @@ bench_cleanup() {
   rm -rf "$WORK"
   if [ -n "$BENCH_CLEANUP" ]; then $BENCH_CLEANUP; fi
 }
+
+# bench_ceiling: starts the bare axum /healthz of the `shared:bare_axum` example (no
+# middleware, same runtime and allocator) as the run's ceiling, measures it, and leaves
+# its port and pid in CEIL_PORT and CEIL_PID.
+bench_ceiling() {
+  CEIL_PORT=$(bench_free_port)
+  PORT=$CEIL_PORT "$TARGET_DIR/release/examples/bare_axum" >/dev/null 2>&1 &
+  CEIL_PID=$!
+  PIDS+=("$CEIL_PID")
+  wait_ready "http://127.0.0.1:$CEIL_PORT/healthz" >/dev/null
+  echo
+  echo "== ceiling: the services' own /healthz handler in bare axum (no middleware, same runtime and allocator)"
+  cpu_per_request "bare /healthz" "$CEIL_PID" "http://127.0.0.1:$CEIL_PORT/healthz"
+}

@@ -38,8 +38,6 @@ const FIELD_BOOSTS: &[(&str, f32)] = &[
 const EXACT_FIELDS: &[&str] = &["title_exact", "body_exact"];
 /// Typo tolerance: one edit, on words long enough for one edit not to be another word.
 const FUZZY_MIN_CHARS: usize = 5;
-/// Terms of the dictionary read after a stem when looking for its forms.
-const MAX_FORMS_PER_STEM: usize = 64;
 const INDEX_MEMORY_BYTES: usize = 50_000_000;
 
 /// What search results and facets read of a page.
@@ -180,74 +178,73 @@ impl Snapshot {
         })
     }
 
-    /// Pages matching every word of `text` and the filters, best first. When that finds
-    /// nothing, words of five letters or more also match one edit away; when that still
-    /// finds nothing, any one word is enough.
+    /// Pages matching every word of `text` and the filters, best first; see
+    /// [`Self::relaxed`] for what matches.
     pub fn search(&self, text: &str, filters: &Filters, limit: usize) -> tantivy::Result<Hits<'_>> {
         let words = analysis::terms(&mut analysis::exact(), text);
-        if words.is_empty() {
+        let searcher = self.reader.searcher();
+        let Some((query, total)) = self.relaxed(&searcher, &words, filters)? else {
             return Ok(Hits {
                 top: Vec::new(),
                 total: 0,
             });
-        }
-        let searcher = self.reader.searcher();
-        for (fuzzy, occur) in [
-            (false, Occur::Must),
-            (true, Occur::Must),
-            (true, Occur::Should),
-        ] {
-            let query = self.query(&words, fuzzy, occur, filters);
-            // Counted without scoring, then the best `limit` found by block-max WAND,
-            // which skips the pages that cannot make it: scoring every match only to
-            // count them cost more than the search.
-            let total = query.count(&searcher)?;
-            if total == 0 {
-                continue;
-            }
-            let top =
-                searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
-            let forms = self.snippet_forms(&searcher, &words)?;
-            let matching = self.vocabulary.ids(forms.iter().map(String::as_str));
-            let addresses: Vec<DocAddress> = top.iter().map(|(_, a)| *a).collect();
-            let entries = self.entries_of(&searcher, &addresses)?;
-            let top = top
-                .into_iter()
-                .zip(entries)
-                .map(|((score, _), entry)| Hit {
-                    entry,
-                    score,
-                    snippet: snippet_of(entry, &matching),
-                })
-                .collect();
-            return Ok(Hits { top, total });
-        }
-        Ok(Hits {
-            top: Vec::new(),
-            total: 0,
-        })
+        };
+        // The best `limit` found by block-max WAND, which skips the pages that cannot
+        // make it (the count above scored nothing).
+        let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
+        let field = self.fields.get("body_exact");
+        let forms = snippet::forms(&searcher, field, &words)?;
+        let matching = self.vocabulary.ids(forms.iter().map(String::as_str));
+        let addresses: Vec<DocAddress> = top.iter().map(|(_, a)| *a).collect();
+        let entries = self.entries_of(&searcher, &addresses)?;
+        let top = top
+            .into_iter()
+            .zip(entries)
+            .map(|((score, _), entry)| Hit {
+                entry,
+                score,
+                snippet: snippet_of(entry, &matching),
+            })
+            .collect();
+        Ok(Hits { top, total })
     }
 
     /// Every page the same query as [`Self::search`] matches, for facet counts.
     pub fn matching(&self, text: &str, filters: &Filters) -> tantivy::Result<Vec<&Entry>> {
         let words = analysis::terms(&mut analysis::exact(), text);
-        if words.is_empty() {
-            return Ok(Vec::new());
-        }
         let searcher = self.reader.searcher();
+        let Some((query, _)) = self.relaxed(&searcher, &words, filters)? else {
+            return Ok(Vec::new());
+        };
+        let docs = searcher.search(&query, &DocSetCollector)?;
+        let addresses: Vec<DocAddress> = docs.into_iter().collect();
+        self.entries_of(&searcher, &addresses)
+    }
+
+    /// The first query that matches anything, with its count: every word required; then
+    /// words of five letters or more also one edit away; then any one word enough.
+    /// Counting scores nothing.
+    fn relaxed(
+        &self,
+        searcher: &Searcher,
+        words: &[String],
+        filters: &Filters,
+    ) -> tantivy::Result<Option<(BooleanQuery, usize)>> {
+        if words.is_empty() {
+            return Ok(None);
+        }
         for (fuzzy, occur) in [
             (false, Occur::Must),
             (true, Occur::Must),
             (true, Occur::Should),
         ] {
-            let query = self.query(&words, fuzzy, occur, filters);
-            let docs = searcher.search(&query, &DocSetCollector)?;
-            if !docs.is_empty() {
-                let addresses: Vec<DocAddress> = docs.into_iter().collect();
-                return self.entries_of(&searcher, &addresses);
+            let query = self.query(words, fuzzy, occur, filters);
+            let total = query.count(searcher)?;
+            if total > 0 {
+                return Ok(Some((query, total)));
             }
         }
-        Ok(Vec::new())
+        Ok(None)
     }
 
     /// Titles whose words start with what was typed: every word but the last in full
@@ -365,43 +362,6 @@ impl Snapshot {
             entries.push(entry);
         }
         Ok(entries)
-    }
-
-    /// The words snippets highlight: each word as typed, and every form in the corpus
-    /// that shares its stem (`configurações` for `configuracao`), read from the term
-    /// dictionary after the stem.
-    fn snippet_forms(&self, searcher: &Searcher, words: &[String]) -> tantivy::Result<Vec<String>> {
-        let field = self.fields.get("body_exact");
-        let mut stem = analysis::stem();
-        let mut forms: Vec<String> = words.to_vec();
-        for word in words {
-            for stemmed in analysis::terms(&mut stem, word) {
-                for segment in searcher.segment_readers() {
-                    let inverted = segment.inverted_index(field)?;
-                    let mut stream = inverted
-                        .terms()
-                        .range()
-                        .ge(stemmed.as_bytes())
-                        .into_stream()?;
-                    let mut read = 0;
-                    while read < MAX_FORMS_PER_STEM && stream.advance() {
-                        read += 1;
-                        let Ok(form) = std::str::from_utf8(stream.key()) else {
-                            continue;
-                        };
-                        if !form.starts_with(stemmed.as_str()) {
-                            break;
-                        }
-                        if !forms.iter().any(|f| f == form)
-                            && analysis::terms(&mut stem, form) == [stemmed.as_str()]
-                        {
-                            forms.push(form.to_string());
-                        }
-                    }
-                }
-            }
-        }
-        Ok(forms)
     }
 
     /// The facets over every page, counted by `count` the first time.

@@ -9,9 +9,15 @@
 
 use std::collections::{HashMap, HashSet};
 
+use tantivy::Searcher;
+use tantivy::schema::Field;
 use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 
+use super::analysis;
+
 pub const SNIPPET_CHARS: usize = 200;
+/// Terms of the dictionary read after a stem when looking for its forms.
+const MAX_FORMS_PER_STEM: usize = 64;
 /// How far before its first match a snippet may start, to show the match in context.
 const LEAD_BYTES: usize = 40;
 
@@ -59,6 +65,42 @@ impl Tokens {
             spans: spans.into(),
         }
     }
+}
+
+/// The words snippets highlight: each word as typed, and every form in the corpus
+/// that shares its stem (`configurações` for `configuracao`), read from the term
+/// dictionary after the stem.
+pub fn forms(searcher: &Searcher, field: Field, words: &[String]) -> tantivy::Result<Vec<String>> {
+    let mut stem = analysis::stem();
+    let mut forms: Vec<String> = words.to_vec();
+    for word in words {
+        for stemmed in analysis::terms(&mut stem, word) {
+            for segment in searcher.segment_readers() {
+                let inverted = segment.inverted_index(field)?;
+                let mut stream = inverted
+                    .terms()
+                    .range()
+                    .ge(stemmed.as_bytes())
+                    .into_stream()?;
+                let mut read = 0;
+                while read < MAX_FORMS_PER_STEM && stream.advance() {
+                    read += 1;
+                    let Ok(form) = std::str::from_utf8(stream.key()) else {
+                        continue;
+                    };
+                    if !form.starts_with(stemmed.as_str()) {
+                        break;
+                    }
+                    if !forms.iter().any(|f| f == form)
+                        && analysis::terms(&mut stem, form) == [stemmed.as_str()]
+                    {
+                        forms.push(form.to_string());
+                    }
+                }
+            }
+        }
+    }
+    Ok(forms)
 }
 
 /// The snippet of `text` for the words `matching`; `None` when none occurs in it.
