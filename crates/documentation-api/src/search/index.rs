@@ -379,7 +379,7 @@ impl Snapshot {
 }
 
 /// The page's stretch with the most matches, else its summary, else its first words.
-fn snippet_of(entry: &Entry, matching: &std::collections::HashSet<u32>) -> String {
+fn snippet_of(entry: &Entry, matching: &[u32]) -> String {
     snippet::render(&entry.text, &entry.tokens, matching).unwrap_or_else(|| {
         if entry.summary.is_empty() {
             snippet::leading(&entry.text)

@@ -7,7 +7,7 @@
 //! words, and the corpus's forms of their stems, into ids, and a snippet is a scan of
 //! integers.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use tantivy::Searcher;
 use tantivy::schema::Field;
@@ -35,11 +35,16 @@ impl Vocabulary {
         id
     }
 
-    pub fn ids<'a>(&self, words: impl IntoIterator<Item = &'a str>) -> HashSet<u32> {
-        words
+    /// The ids of `words` known to the corpus: a handful, so a slice searched in
+    /// order beats hashing every token of every hit.
+    pub fn ids<'a>(&self, words: impl IntoIterator<Item = &'a str>) -> Vec<u32> {
+        let mut ids: Vec<u32> = words
             .into_iter()
             .filter_map(|w| self.0.get(w).copied())
-            .collect()
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
     }
 }
 
@@ -104,7 +109,7 @@ pub fn forms(searcher: &Searcher, field: Field, words: &[String]) -> tantivy::Re
 }
 
 /// The snippet of `text` for the words `matching`; `None` when none occurs in it.
-pub fn render(text: &str, tokens: &Tokens, matching: &HashSet<u32>) -> Option<String> {
+pub fn render(text: &str, tokens: &Tokens, matching: &[u32]) -> Option<String> {
     let hits: Vec<(u32, usize, usize)> = tokens
         .ids
         .iter()
@@ -117,12 +122,17 @@ pub fn render(text: &str, tokens: &Tokens, matching: &HashSet<u32>) -> Option<St
     }
     // The window starting at the match with the most distinct words after it.
     let mut best = (0, 0);
+    let mut distinct: Vec<u32> = Vec::with_capacity(matching.len());
     for (i, (_, from, _)) in hits.iter().enumerate() {
-        let distinct: HashSet<u32> = hits[i..]
+        distinct.clear();
+        for (id, _, _) in hits[i..]
             .iter()
             .take_while(|(_, _, to)| *to <= from + SNIPPET_CHARS)
-            .map(|(id, _, _)| *id)
-            .collect();
+        {
+            if !distinct.contains(id) {
+                distinct.push(*id);
+            }
+        }
         if distinct.len() > best.1 {
             best = (i, distinct.len());
         }
