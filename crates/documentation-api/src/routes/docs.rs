@@ -38,14 +38,11 @@ async fn search(State(state): State<AppState>, query: QueryPairs) -> Result<Resp
 async fn hybrid(State(state): State<AppState>, query: QueryPairs) -> Result<Response> {
     let params = HybridParams::parse(&query)?;
     let indexing = state.search.is_building();
-    let body = views::hybrid(&state.search.snapshot(), &params, indexing).unwrap_or_else(|e| {
-        tracing::error!(error = %e, "hybrid docs search failed");
-        json!({
-            "success": true, "total": 0, "results": [], "query": params.q,
-            "alpha": params.alpha, "collection": params.collection, "indexing": indexing,
-        })
-    });
-    Ok(ok(body))
+    Ok(ok(views::hybrid(
+        &state.search.snapshot(),
+        &params,
+        indexing,
+    )))
 }
 
 async fn facets(State(state): State<AppState>, query: QueryPairs) -> Result<Response> {

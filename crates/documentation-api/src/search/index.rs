@@ -105,7 +105,8 @@ pub struct Hit<'a> {
     pub snippet: String,
 }
 
-/// The pages a query matched: the best `limit` of them, and all of them for facets.
+/// The pages a query matched: the best `limit` of them, and how many there were.
+#[derive(Default)]
 pub struct Hits<'a> {
     pub top: Vec<Hit<'a>>,
     pub total: usize,
@@ -184,10 +185,7 @@ impl Snapshot {
         let words = analysis::terms(&mut analysis::exact(), text);
         let searcher = self.reader.searcher();
         let Some((query, total)) = self.relaxed(&searcher, &words, filters)? else {
-            return Ok(Hits {
-                top: Vec::new(),
-                total: 0,
-            });
+            return Ok(Hits::default());
         };
         // The best `limit` found by block-max WAND, which skips the pages that cannot
         // make it (the count above scored nothing).

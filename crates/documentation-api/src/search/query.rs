@@ -170,9 +170,8 @@ impl HybridParams {
     pub fn parse(query: &QueryPairs) -> Result<Self, ApiError> {
         let keys = [&["q", "limit", "alpha", "collection"][..], &Filters::KEYS].concat();
         let mut q = QueryFields::new(query, &keys);
-        let text = read_q(query, &mut q, true);
         let parsed = Self {
-            q: String::new(),
+            q: read_q(query, &mut q, true).unwrap_or_default(),
             filters: Filters::read(&mut q),
             limit: q.integer("limit", 1..=50).unwrap_or(10) as usize,
             alpha: q.decimal("alpha", 0.0..=1.0).unwrap_or(0.65),
@@ -181,10 +180,7 @@ impl HybridParams {
                 .unwrap_or_else(|| "documentation".into()),
         };
         q.finish()?;
-        Ok(Self {
-            q: text.unwrap_or_default(),
-            ..parsed
-        })
+        Ok(parsed)
     }
 }
 
@@ -192,13 +188,10 @@ impl HybridParams {
 pub fn content_path(query: &QueryPairs) -> Result<String, ApiError> {
     let mut q = QueryFields::new(query, &["path"]);
     let path = q.text("path", 500);
-    if path.is_none() && q_is_clean(query) {
+    // A repeated `path` is already an error of its own.
+    if path.is_none() && query.count("path") <= 1 {
         q.error("path", "required", "path is required");
     }
     q.finish()?;
     Ok(path.unwrap_or_default())
-}
-
-fn q_is_clean(query: &QueryPairs) -> bool {
-    query.count("path") <= 1
 }
