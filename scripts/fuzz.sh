@@ -10,6 +10,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 source scripts/lib/bench.sh
+source scripts/lib/fleet.sh
 SCHEMATHESIS_VERSION=4.32.5
 SEED=${FUZZ_SEED:-20261129}
 EXAMPLES=${FUZZ_MAX_EXAMPLES:-50}
@@ -24,15 +25,6 @@ fi
 # differently and recompile half the dependencies.
 cargo build --quiet --workspace --bins --examples
 bench_workdir tradingsystem-fuzz
-
-# start NAME PORT ENV... -- starts the debug build of NAME with only the given environment
-start() {
-  local name=$1
-  shift
-  env -i PATH="$PATH" TRADINGSYSTEM_ROOT="$WORK" RATE_LIMIT_MAX=1000000 LOG_LEVEL=warn "$@" \
-    "$TARGET_DIR/debug/$name" >"$WORK/$name.log" 2>&1 &
-  PIDS+=($!)
-}
 
 # fuzz NAME PORT -- runs schemathesis against openapi/NAME.yaml on PORT
 fuzz() {
@@ -76,11 +68,11 @@ DOCS_QUIET=(DOCUMENTATION_HEALTH_CHECK_INTERVAL_S=0 DOCUMENTATION_HEALTH_CHECK_T
   DOCS_CONTENT_DIR="$ROOT/docs/content" SPECS_DIR="$ROOT/openapi")
 
 WORKSPACE_PORT=$(bench_free_port)
-start workspace-api WORKSPACE_DATABASE_URL="sqlite://$WORK/workspace.db" WORKSPACE_API_PORT="$WORKSPACE_PORT"
+service_start workspace-api WORKSPACE_DATABASE_URL="sqlite://$WORK/workspace.db" WORKSPACE_API_PORT="$WORKSPACE_PORT"
 fuzz workspace-api "$WORKSPACE_PORT"
 
 DOCS_PORT=$(bench_free_port)
-start documentation-api DOCUMENTATION_DATABASE_URL="sqlite://$WORK/documentation.db" \
+service_start documentation-api DOCUMENTATION_DATABASE_URL="sqlite://$WORK/documentation.db" \
   DOCUMENTATION_API_PORT="$DOCS_PORT" "${DOCS_QUIET[@]}"
 fuzz documentation-api "$DOCS_PORT"
 
@@ -96,13 +88,13 @@ if [ -n "${TEST_DATABASE_URL:-}" ]; then
   SCHEMA=$(fresh_schema workspace)
   WORKSPACE_PG_PORT=$(bench_free_port)
   echo "==> workspace-api on PostgreSQL (schema $SCHEMA)"
-  start workspace-api WORKSPACE_DATABASE_URL="$TEST_DATABASE_URL${SEP}options[search_path]=$SCHEMA" \
+  service_start workspace-api WORKSPACE_DATABASE_URL="$TEST_DATABASE_URL${SEP}options[search_path]=$SCHEMA" \
     WORKSPACE_API_PORT="$WORKSPACE_PG_PORT"
   fuzz workspace-api "$WORKSPACE_PG_PORT"
   SCHEMA=$(fresh_schema documentation)
   DOCS_PG_PORT=$(bench_free_port)
   echo "==> documentation-api on PostgreSQL (schema $SCHEMA)"
-  start documentation-api DOCUMENTATION_DATABASE_URL="$TEST_DATABASE_URL${SEP}options[search_path]=$SCHEMA" \
+  service_start documentation-api DOCUMENTATION_DATABASE_URL="$TEST_DATABASE_URL${SEP}options[search_path]=$SCHEMA" \
     DOCUMENTATION_API_PORT="$DOCS_PG_PORT" "${DOCS_QUIET[@]}"
   fuzz documentation-api "$DOCS_PG_PORT"
 else
@@ -113,5 +105,5 @@ FAKE_PORT=$(bench_free_port)
 FAKE_FIRECRAWL_PORT=$FAKE_PORT "$TARGET_DIR/debug/examples/fake_firecrawl" >"$WORK/fake.log" 2>&1 &
 PIDS+=($!)
 PROXY_PORT=$(bench_free_port)
-start firecrawl-proxy FIRECRAWL_PROXY_PORT="$PROXY_PORT" FIRECRAWL_PROXY_BASE_URL="http://127.0.0.1:$FAKE_PORT"
+service_start firecrawl-proxy FIRECRAWL_PROXY_PORT="$PROXY_PORT" FIRECRAWL_PROXY_BASE_URL="http://127.0.0.1:$FAKE_PORT"
 fuzz firecrawl-proxy "$PROXY_PORT"

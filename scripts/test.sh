@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: formatting and lints, the whole workspace's tests against embedded
 # SQLite and a throwaway PostgreSQL cluster (started here, stopped on exit whatever
-# happens), then schema-based fuzzing of the running service against its OpenAPI spec.
+# happens), schema-based fuzzing of the running services against their OpenAPI specs, then
+# the operations tests (scripts/ops-tests/).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -25,3 +26,12 @@ fi
 
 echo "==> contract fuzzing (schemathesis)"
 scripts/fuzz.sh
+
+# Scripts, configuration and units for operators, run against the binaries just built
+# (fuzz.sh built them) and the same PostgreSQL cluster. A step that needs something this
+# machine lacks (TimescaleDB, a container engine) says SKIPPED and why.
+shopt -s nullglob
+for ops_test in scripts/ops-tests/*.sh; do
+  echo "==> operations: $ops_test"
+  bash "$ops_test"
+done
