@@ -27,7 +27,7 @@ pub use engine::Tx;
 // For the engine macros, expanded in the repositories' crates.
 pub use metrics::DbMetrics;
 use reachability::Reachability;
-pub use schema::{Schema, with_table};
+pub use schema::{Migrated, Schema, with_table};
 pub use sqlx;
 pub use timescale::{Timescale, optional_step};
 

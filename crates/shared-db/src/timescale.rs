@@ -5,7 +5,7 @@
 use sqlx::PgPool;
 
 /// Which optional TimescaleDB features this server offers.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Timescale {
     /// The extension is installed: hypertables.
     pub hypertables: bool,

@@ -74,8 +74,9 @@ impl AppCore {
             self.limiter.spawn_pruner();
         }
         let metrics = self.metrics.clone();
-        let health = Arc::new(health);
-        let (health_a, health_b, health_c) = (health.clone(), health.clone(), health);
+        let health = Arc::new(health.with_gauge(self.metrics.health_checks().clone()));
+        let (health_a, health_b, health_c, health_d) =
+            (health.clone(), health.clone(), health.clone(), health);
         let (json_doc, yaml_doc) = (openapi.clone(), openapi);
         let infrastructure = Router::new()
             .route(
@@ -84,7 +85,15 @@ impl AppCore {
             )
             .route("/healthz", get(move || async move { health_b.live() }))
             .route("/ready", get(move || async move { health_c.ready().await }))
-            .route("/metrics", get(move || async move { metrics.render() }))
+            // A scrape runs the health checks first, so alerts on a dependency do not
+            // depend on someone polling /health.
+            .route(
+                "/metrics",
+                get(move || async move {
+                    health_d.refresh().await;
+                    metrics.render()
+                }),
+            )
             .route(
                 "/openapi.json",
                 get(move || async move { json_doc.json_response() }),
@@ -92,7 +101,8 @@ impl AppCore {
             .route(
                 "/openapi.yaml",
                 get(move || async move { yaml_doc.yaml_response() }),
-            );
+            )
+            .merge(crate::api_docs::routes());
         // Only the API's handlers read bodies, and only they run under the deadline:
         // probes answer fast or not at all.
         let api = api

@@ -85,6 +85,8 @@ pub struct Health {
     started: Instant,
     health_checks: Vec<Arc<dyn HealthCheck>>,
     readiness_checks: Vec<Arc<dyn HealthCheck>>,
+    /// Where each `/health` run leaves what every check found, for alerts.
+    gauge: Option<prometheus::IntGaugeVec>,
 }
 
 impl Health {
@@ -95,6 +97,7 @@ impl Health {
             started: Instant::now(),
             health_checks: Vec::new(),
             readiness_checks: Vec::new(),
+            gauge: None,
         }
     }
 
@@ -110,11 +113,26 @@ impl Health {
         self
     }
 
+    /// Records each `/health` check's outcome in `gauge` (labelled by check name).
+    pub fn with_gauge(mut self, gauge: prometheus::IntGaugeVec) -> Self {
+        self.gauge = Some(gauge);
+        self
+    }
+
+    /// Runs the `/health` checks for their effect on the gauge (before a scrape).
+    pub async fn refresh(&self) {
+        self.report(&self.health_checks, true).await;
+    }
+
     pub fn uptime(&self) -> f64 {
         self.started.elapsed().as_secs_f64()
     }
 
-    async fn report(&self, checks: &[Arc<dyn HealthCheck>]) -> (HealthStatus, Response) {
+    async fn report(
+        &self,
+        checks: &[Arc<dyn HealthCheck>],
+        record: bool,
+    ) -> (HealthStatus, Response) {
         let started = Instant::now();
         let runs = checks.iter().map(|check| async move {
             let began = Instant::now();
@@ -132,6 +150,10 @@ impl Health {
         let mut overall = HealthStatus::Healthy;
         for (name, outcome, took) in join_all(runs).await {
             overall = overall.max(outcome.status);
+            if let (true, Some(gauge)) = (record, &self.gauge) {
+                let up = i64::from(outcome.status == HealthStatus::Healthy);
+                gauge.with_label_values(&[name]).set(up);
+            }
             reports.insert(
                 name,
                 CheckReport {
@@ -160,12 +182,12 @@ impl Health {
 
     /// `/health`: 200 for healthy or degraded, 503 for unhealthy.
     pub async fn health(&self) -> Response {
-        self.report(&self.health_checks).await.1
+        self.report(&self.health_checks, true).await.1
     }
 
     /// `/ready`: 503 unless every readiness check is healthy.
     pub async fn ready(&self) -> Response {
-        let (status, mut response) = self.report(&self.readiness_checks).await;
+        let (status, mut response) = self.report(&self.readiness_checks, false).await;
         if status != HealthStatus::Healthy {
             *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
         }

@@ -14,6 +14,7 @@
 //! * [`db`]: PostgreSQL or embedded SQLite by URL, migrations, TimescaleDB detection;
 //! * [`server`]: serving with timeouts, a connection cap and graceful shutdown.
 
+pub mod api_docs;
 pub mod app;
 pub mod audit;
 pub mod config;
@@ -23,6 +24,7 @@ pub mod extract;
 pub mod health;
 pub mod import;
 pub mod metrics;
+pub mod migrate;
 pub mod middleware;
 pub mod openapi;
 pub mod query;

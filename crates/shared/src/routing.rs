@@ -100,13 +100,15 @@ pub fn service_info<S: Clone + Send + Sync + 'static>(
 }
 
 /// The routes every service gets from [`crate::app::AppCore::into_app`].
-pub const INFRASTRUCTURE_ROUTES: [&str; 6] = [
+pub const INFRASTRUCTURE_ROUTES: [&str; 8] = [
     "/health",
     "/healthz",
     "/ready",
     "/metrics",
     "/openapi.json",
     "/openapi.yaml",
+    crate::api_docs::PATH,
+    "/api-docs/{*file}",
 ];
 
 /// Health, readiness, metrics and API description routes: exempt from rate limiting

@@ -14,6 +14,7 @@ Examples:
   timescaledb-sync reconcile --since 30d --bucket 6h --dry-run
   timescaledb-sync status                       watermark, lag, last run and reconcile per stream
   timescaledb-sync check                        both ends reachable, schemas compatible
+  timescaledb-sync migrate                      create sync_control and missing target tables, then exit
 
 Configuration (environment or config/.env.defaults, .env, .env.local under the root):
   QUESTDB_REST_URL (http://localhost:9000), TIMESCALEDB_DSN (URL or libpq key=value),
@@ -66,6 +67,10 @@ pub enum Command {
     Status(StreamArg),
     /// Check that QuestDB and PostgreSQL answer and that each stream's tables fit.
     Check(StreamArg),
+    /// Apply the sync's migrations and create each stream's missing target table (its
+    /// columns read from QuestDB), whatever TIMESCALEDB_SYNC_RUN_MIGRATIONS says: for an
+    /// admin's DSN where the sync itself runs without the right to create tables.
+    Migrate(StreamArg),
 }
 
 impl Command {
@@ -73,7 +78,7 @@ impl Command {
         match self {
             Self::Run(args) => args.stream.stream.as_deref(),
             Self::Reconcile(args) => args.stream.stream.as_deref(),
-            Self::Status(arg) | Self::Check(arg) => arg.stream.as_deref(),
+            Self::Status(arg) | Self::Check(arg) | Self::Migrate(arg) => arg.stream.as_deref(),
         }
     }
 }

@@ -34,6 +34,7 @@ pub struct QuestDbSettings {
     pub credentials: Option<(String, String)>,
 }
 
+#[derive(Clone)]
 pub struct TargetSettings {
     pub options: PgConnectOptions,
     pub connect_timeout: Duration,

@@ -75,7 +75,56 @@ pub async fn execute(config: Config, command: Command) -> i32 {
         Command::Reconcile(args) => reconcile(&config, &questdb, &streams, args).await,
         Command::Status(_) => status(&config, &streams).await,
         Command::Check(_) => check(&config, &questdb, &streams).await,
+        Command::Migrate(_) => migrate(&config, &questdb, &streams).await,
     }
+}
+
+/// `migrate`: one JSON line per stream saying whether its target table was there or
+/// created; the status is the first failure's.
+async fn migrate(config: &Config, questdb: &QuestDb, streams: &[&Stream]) -> i32 {
+    let settings = config::TargetSettings {
+        run_migrations: true,
+        ..config.target.clone()
+    };
+    let mut exit = EXIT_OK;
+    for stream in streams {
+        let mut line = json!({"stream": stream.name.as_str(), "command": "migrate"});
+        match migrate_stream(&settings, questdb, stream).await {
+            Ok(target) => line["target"] = json!(target),
+            Err(e) => {
+                tracing::error!(stream = stream.name.as_str(), "{e}");
+                line["error"] = json!(e.to_string());
+                line["exit_code"] = json!(e.exit_code());
+                if exit == EXIT_OK {
+                    exit = e.exit_code();
+                }
+            }
+        }
+        print_line(&line);
+    }
+    exit
+}
+
+async fn migrate_stream(
+    settings: &config::TargetSettings,
+    questdb: &QuestDb,
+    stream: &Stream,
+) -> Result<&'static str, Error> {
+    let mut session = Session::open(settings).await?;
+    let outcome = async {
+        session.migrate().await?;
+        if session.table_exists(stream).await? {
+            return Ok("exists");
+        }
+        let page = questdb
+            .page(stream, Cursor { since: 0, skip: 0 }, 1)
+            .await?;
+        session.create_table(stream, &page.layout).await?;
+        Ok("created")
+    }
+    .await;
+    session.close().await;
+    outcome
 }
 
 async fn run(config: &Config, questdb: &QuestDb, streams: &[&Stream], args: &RunArgs) -> i32 {

@@ -1,11 +1,13 @@
 //! `workspace-api`: config → telemetry → state → serve; or `workspace-api import`, which
-//! brings the Node original's data over and exits (docs/decisions.md#d28).
+//! brings the Node original's data over and exits (docs/decisions.md#d28); or
+//! `workspace-api migrate`, which brings the schema up to date and exits.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use shared::config::{Env, exit_on_config_error};
 use shared::import::{ImportArgs, Summary};
+use shared::migrate::MigrateArgs;
 use workspace_api::Config;
 
 // mimalloc: the request path allocates small, short-lived objects on every worker
@@ -27,6 +29,11 @@ enum Command {
     /// PostgreSQL) into this service's database; safe to run again. Prints a JSON
     /// summary; exit 0, 1 when anything was skipped, 78 for bad arguments.
     Import(ImportArgs),
+    /// Bring the database schema up to date and exit, with the configured
+    /// WORKSPACE_DATABASE_URL (an admin's where the service runs with
+    /// WORKSPACE_API_RUN_MIGRATIONS=false). Prints a JSON report; exit 0, or 1 when the
+    /// database failed or did not answer within --wait.
+    Migrate(MigrateArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +45,15 @@ fn main() -> ExitCode {
         None => shared::server::run_main(&env, config.http.log_format, &targets, 1, |budget| {
             workspace_api::serve(config, budget, shared::server::shutdown_signal())
         }),
+        Some(Command::Migrate(args)) => shared::migrate::run_main(
+            workspace_api::NAME,
+            config.http.log_format,
+            &targets,
+            &config.database_url,
+            &config.root,
+            workspace_api::schema(),
+            &args,
+        ),
         Some(Command::Import(args)) => {
             let summary = Summary::new(args.from_label(), args.dry_run);
             shared::import::run_main(config.http.log_format, &targets, summary, async |s| {

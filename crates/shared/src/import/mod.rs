@@ -47,7 +47,7 @@ impl ImportArgs {
     }
 }
 
-fn redact_password(source: &str) -> String {
+pub(crate) fn redact_password(source: &str) -> String {
     let Some((scheme, rest)) = source.split_once("://") else {
         return source.to_string();
     };

@@ -3,7 +3,7 @@
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use prometheus::{Encoder, Registry, TextEncoder};
+use prometheus::{Encoder, IntGaugeVec, Opts, Registry, TextEncoder};
 use shared_db::DbMetrics;
 
 mod http;
@@ -19,6 +19,7 @@ pub struct Metrics {
     service: &'static str,
     http: HttpMetrics,
     db: DbMetrics,
+    health_checks: IntGaugeVec,
 }
 
 impl Metrics {
@@ -27,6 +28,18 @@ impl Metrics {
         let registry = Registry::new();
         let http = HttpMetrics::register(&registry, service);
         let db = DbMetrics::new(&registry, service);
+        let health_checks = IntGaugeVec::new(
+            Opts::new(
+                "tradingsystem_health_check_up",
+                "1 when the named /health check is healthy, 0 when degraded or unhealthy (refreshed on every /health and every scrape)",
+            )
+            .const_label("service", service),
+            &["check"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(health_checks.clone()))
+            .expect("fresh registry");
         #[cfg(target_os = "linux")]
         registry
             .register(Box::new(
@@ -38,6 +51,7 @@ impl Metrics {
             service,
             http,
             db,
+            health_checks,
         }
     }
 
@@ -58,6 +72,11 @@ impl Metrics {
     /// The database metrics (recorded by `Db`).
     pub fn db(&self) -> &DbMetrics {
         &self.db
+    }
+
+    /// What `/health` last found for each check, as `tradingsystem_health_check_up`.
+    pub fn health_checks(&self) -> &IntGaugeVec {
+        &self.health_checks
     }
 
     /// The text exposition format, version 0.0.4.

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::helpers::{Backend, TestApp, spawn_with};
 use crate::{both_backends, stack_only};
 
-both_backends!(health_ready_and_liveness);
+both_backends!(health_ready_and_liveness, health_checks_are_metrics);
 
 stack_only!(
     unknown_paths_and_methods_are_json,
@@ -19,6 +19,7 @@ stack_only!(
     metrics_label_routes_not_paths,
     compression_for_large_bodies,
     openapi_is_served,
+    api_reference_is_served_offline,
 );
 
 async fn health_ready_and_liveness(app: TestApp) {
@@ -221,6 +222,38 @@ async fn openapi_is_served(app: TestApp) {
     assert!(yaml.text.starts_with("openapi: 3.1.0"));
 }
 
+async fn api_reference_is_served_offline(app: TestApp) {
+    let bare = app.get("/api-docs/").await;
+    assert_eq!(bare.status, StatusCode::SEE_OTHER);
+    assert_eq!(bare.header("location"), Some("/api-docs/index.html"));
+
+    let index = app.get("/api-docs/index.html").await;
+    assert_eq!(index.status, StatusCode::OK);
+    assert!(index.header("content-type").is_some_and(|c| c.starts_with("text/html")));
+    assert!(index.text.contains("swagger-ui"), "{}", index.text);
+    // Every asset the page links is served by the binary, none from elsewhere.
+    for asset in ["swagger-ui.css", "index.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-initializer.js"] {
+        assert!(index.text.contains(asset), "index links {asset}");
+        let file = app.get(&format!("/api-docs/{asset}")).await;
+        assert_eq!(file.status, StatusCode::OK, "{asset}");
+        assert!(!file.text.is_empty(), "{asset}");
+    }
+    assert!(!index.text.contains("http://") && !index.text.contains("https://"), "{}", index.text);
+    let initializer = app.get("/api-docs/swagger-initializer.js").await;
+    assert!(initializer.text.contains(r#""/openapi.json""#), "{}", initializer.text);
+    assert!(initializer.text.contains(r#""validatorUrl": "none""#) || initializer.text.contains(r#""validatorUrl":"none""#), "{}", initializer.text);
+    app.get("/api-docs/../../etc/passwd").await.envelope(404, "ROUTE_NOT_FOUND");
+    app.get("/api-docs/no-such-file.js").await.envelope(404, "NOT_FOUND");
+}
+
+async fn health_checks_are_metrics(app: TestApp) {
+    let text = app.get("/metrics").await.text;
+    assert!(
+        text.contains(r#"tradingsystem_health_check_up{check="database",service="workspace-api"} 1"#),
+        "a scrape runs the health checks: {text}"
+    );
+}
+
 #[test]
 fn every_route_is_documented_and_every_documented_route_is_routed() {
     shared::testing::assert_routes_documented(
@@ -258,7 +291,14 @@ mod rate_limiting {
         assert!((1..=20).contains(&retry), "{retry}");
         assert_eq!(limited.header("ratelimit-remaining"), Some("0"));
         // Probes and scrapes are never limited.
-        for path in ["/health", "/healthz", "/ready", "/metrics", "/openapi.json"] {
+        for path in [
+            "/health",
+            "/healthz",
+            "/ready",
+            "/metrics",
+            "/openapi.json",
+            "/api-docs/index.html",
+        ] {
             assert_eq!(app.get(path).await.status, StatusCode::OK, "{path}");
         }
         // From loopback (a trusted proxy by default) the forwarded client gets its own bucket.
