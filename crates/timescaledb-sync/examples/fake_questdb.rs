@@ -6,6 +6,8 @@
 //! a scan. Rows are written straight into the response
 //! text (their strings need no JSON escaping), to keep the fake off the critical path.
 //!
+//! `CREATE TABLE` statements are answered `{"ddl":"OK"}` and logged on stdout.
+//!
 //! `FAKE_ROWS=1000000 PORT=9000 fake_questdb` serves; `fake_questdb --csv FILE` writes
 //! the same rows as CSV (with a distinct 16-byte key per row) for the COPY ceiling.
 
@@ -121,6 +123,13 @@ fn counts(sql: &str, rows: i64, since: i64, until: i64) -> Response {
 
 async fn exec(State(rows): State<i64>, Query(params): Query<HashMap<String, String>>) -> Response {
     let sql = params.get("query").map(String::as_str).unwrap_or_default();
+    // scripts/init-database.sh creates QuestDB tables through /exec; QuestDB answers a DDL
+    // statement with {"ddl":"OK"}. Each is logged, for the test to see what arrived.
+    if sql.trim_start().to_ascii_uppercase().starts_with("CREATE TABLE") {
+        let head: Vec<&str> = sql.split_whitespace().take(6).collect();
+        println!("ddl: {}", head.join(" "));
+        return axum::Json(serde_json::json!({"ddl": "OK"})).into_response();
+    }
     let Some(Ok(since)) = bound(sql, ">= '") else {
         return bad_request(sql, "expected the sync's WHERE \"ts\" >= '<timestamp>'");
     };
