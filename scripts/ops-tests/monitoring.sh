@@ -25,6 +25,7 @@ JOBS=(workspace-api documentation-api firecrawl-proxy node-exporter prometheus)
 API_JOBS=(workspace-api documentation-api firecrawl-proxy)
 
 ok() { echo "ok: $*"; }
+indent() { sed 's/^/    /'; }
 fail() {
   echo "FAILED: $*" >&2
   exit 1
@@ -91,10 +92,10 @@ check_targets() {
 
 # Every target file the config reads is one of JOBS: a new job needs its files in both
 # layouts and here.
-for file in $(grep -o 'targets/[A-Za-z0-9_-]*\.yml' "$CONFIG/prometheus.yml"); do
+while read -r file; do
   job=$(basename "$file" .yml)
   [[ " ${JOBS[*]} " == *" $job "* ]] || fail "prometheus.yml reads $file: add its job to JOBS in $0 and its file to targets-compose/"
-done
+done < <(grep -o 'targets/[A-Za-z0-9_-]*\.yml' "$CONFIG/prometheus.yml")
 
 check_config "$CONFIG/prometheus.yml"
 check_targets "$CONFIG/targets"
@@ -122,7 +123,8 @@ FAKE_PORT=$(bench_free_port)
 FAKE_FIRECRAWL_PORT=$FAKE_PORT "$BIN_DIR/examples/fake_firecrawl" >"$WORK/fake_firecrawl.log" 2>&1 &
 PIDS+=("$!")
 wait_ready "http://127.0.0.1:$FAKE_PORT/v0/health/readiness" >/dev/null || fail "the fake Firecrawl did not start on :$FAKE_PORT"
-fleet_start FIRECRAWL_PROXY_BASE_URL="http://127.0.0.1:$FAKE_PORT"
+# The repository's docs corpus, so documentation-api's searchIndex check is healthy too.
+fleet_start FIRECRAWL_PROXY_BASE_URL="http://127.0.0.1:$FAKE_PORT" DOCS_CONTENT_DIR="$ROOT/docs/content"
 declare -A PORT_OF=([workspace-api]=$WORKSPACE_PORT [documentation-api]=$DOCUMENTATION_PORT [firecrawl-proxy]=$PROXY_PORT)
 ok "fleet started (workspace-api :$WORKSPACE_PORT, documentation-api :$DOCUMENTATION_PORT, firecrawl-proxy :$PROXY_PORT, fake Firecrawl :$FAKE_PORT)"
 
@@ -133,7 +135,7 @@ request() {
 # Requests on every service, so its counters and histograms have series: health, a
 # database read, an unknown route (404), and a scrape through the proxy to the fake.
 for job in "${API_JOBS[@]}"; do
-  request GET "http://127.0.0.1:${PORT_OF[$job]}/health"
+  curl -s --max-time 10 -o "$WORK/$job.health" "http://127.0.0.1:${PORT_OF[$job]}/health" || true
   request GET "http://127.0.0.1:${PORT_OF[$job]}/no-such-route"
 done
 request GET "http://127.0.0.1:$WORKSPACE_PORT/api/items"
@@ -268,9 +270,9 @@ while true; do
     for check in "${pending[@]}"; do
       echo "FAILED after ${TIMEOUT_S}s: ${DESCRIBE[$check]}" >&2
       echo "  expected:" >&2
-      sed 's/^/    /' <<<"${EXPECTED[$check]:-(nothing)}" >&2
+      indent <<<"${EXPECTED[$check]:-(nothing)}" >&2
       echo "  Prometheus saw:" >&2
-      see_"$check" 2>&1 | sed 's/^/    /' >&2 || true
+      see_"$check" 2>&1 | indent >&2 || true
     done
     echo "targets as Prometheus saw them:" >&2
     api targets 'for t in d["data"]["activeTargets"]: print(t["labels"].get("job"), t["scrapeUrl"], t["health"], t.get("lastError", ""))' >&2 || true
@@ -283,13 +285,19 @@ done
 for check in "${checks[@]}"; do ok "Prometheus: ${DESCRIBE[$check]}"; done
 
 # The health-check gauge (tradingsystem_health_check_up), once the binaries export it:
-# every check healthy in this fleet (the proxy's upstream is the fake Firecrawl).
+# in Prometheus, 1 for each check that the service's /health called healthy, else 0.
 if grep -q '^tradingsystem_health_check_up' "$WORK"/*.metrics; then
-  unhealthy=$(query 'tradingsystem_health_check_up != 1')
-  seen=$(query 'count by (service) (tradingsystem_health_check_up)')
-  [ -z "$unhealthy" ] || fail "tradingsystem_health_check_up not 1 in a healthy fleet:"$'\n'"$unhealthy"
-  [ -n "$seen" ] || fail "the services export tradingsystem_health_check_up, Prometheus has none of it"
-  ok "Prometheus: tradingsystem_health_check_up = 1 for every check ($(query 'tradingsystem_health_check_up' | grep -o 'check=[A-Za-z]*' | sort -u | tr '\n' ' '))"
+  expected=$(for job in "${API_JOBS[@]}"; do
+    python3 -c '
+import json, sys
+for name, check in json.load(open(sys.argv[1]))["checks"].items():
+    print(f"check={name},service={sys.argv[2]}", 1 if check["status"] == "healthy" else 0)' "$WORK/$job.health" "$job"
+  done | sort)
+  seen=$(query 'max by (service, check) (tradingsystem_health_check_up)')
+  if [ "$seen" != "$expected" ]; then
+    fail "tradingsystem_health_check_up in Prometheus does not match the services' /health checks:"$'\n'"  from /health:"$'\n'"$(indent <<<"$expected")"$'\n'"  Prometheus saw:"$'\n'"$(indent <<<"$seen")"
+  fi
+  ok "Prometheus: tradingsystem_health_check_up matches each service's /health checks ($(tr '\n' ';' <<<"$seen"))"
 else
   ops_skip "tradingsystem_health_check_up through Prometheus" "the binaries in $BIN_DIR do not export it yet; FirecrawlUnreachable and DatabaseUnhealthy are covered by the unit tests only"
 fi
