@@ -35,6 +35,9 @@ pub struct Env {
     vars: HashMap<String, String>,
     root: PathBuf,
     warnings: Vec<String>,
+    /// With [`Env::recording`]: every name looked up, for tests that hold deployment
+    /// files to the names the code really reads.
+    asked: Option<std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>>,
 }
 
 impl Env {
@@ -88,6 +91,7 @@ impl Env {
             vars,
             root,
             warnings,
+            asked: None,
         }
     }
 
@@ -103,6 +107,7 @@ impl Env {
                 .collect(),
             root: root.into(),
             warnings: Vec::new(),
+            asked: None,
         }
     }
 
@@ -117,8 +122,33 @@ impl Env {
         copy
     }
 
+    /// This environment, remembering every name looked up from now on (see
+    /// [`Env::names_asked`]).
+    pub fn recording(mut self) -> Self {
+        self.asked = Some(Default::default());
+        self
+    }
+
+    /// Every name looked up since [`Env::recording`], sorted.
+    pub fn names_asked(&self) -> Vec<String> {
+        self.asked.as_ref().map_or_else(Vec::new, |asked| {
+            asked
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .iter()
+                .cloned()
+                .collect()
+        })
+    }
+
     /// The value of `name`; an empty or blank value counts as unset.
     pub fn get(&self, name: &str) -> Option<&str> {
+        if let Some(asked) = &self.asked {
+            asked
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(name.to_string());
+        }
         self.vars
             .get(name)
             .map(String::as_str)
