@@ -3,7 +3,8 @@
 # temporary directory on a free loopback port, exports TEST_DATABASE_URL, and registers
 # `pg_stop` to run on exit whatever happens. initdb refuses to run as root, so as root
 # the cluster belongs to the `postgres` user. With PG_SUPERPASS set, TCP connections need
-# passwords (SCRAM), the superuser's being PG_SUPERPASS; the socket stays trusted.
+# passwords (SCRAM), the superuser's being PG_SUPERPASS; the socket stays trusted. With
+# PG_PRELOAD set (e.g. timescaledb), the server preloads those libraries.
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
@@ -46,7 +47,7 @@ pg_start() {
   if [ -z "$(trap -p EXIT)" ]; then trap pg_stop EXIT; fi
   # Durability off: this cluster lives for one test run.
   pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start \
-    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null \
+    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off${PG_PRELOAD:+ -c shared_preload_libraries=$PG_PRELOAD}" >/dev/null \
     || { cat "$PG_DIR/server.log" >&2; return 1; }
   pg_as_owner "$PG_BIN/createdb" -h "$PG_DIR" -p "$PG_PORT" -U postgres tradingsystem_test
   export TEST_DATABASE_URL="postgres://$credentials@127.0.0.1:$PG_PORT/tradingsystem_test"
