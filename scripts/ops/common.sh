@@ -26,3 +26,12 @@ ops_services() {
 pid_of() {
   opslib pid-alive "$LOG_DIR/$1.pid" "$2"
 }
+
+# pgtool NAME ARGS... -- a PostgreSQL client from PG_BIN (version 15 by default, the
+# version the project tests with), else from PATH.
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+pgtool() {
+  local tool=$1
+  shift
+  if [ -x "$PG_BIN/$tool" ]; then "$PG_BIN/$tool" "$@"; else "$tool" "$@"; fi
+}

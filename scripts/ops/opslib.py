@@ -325,7 +325,18 @@ def sha256(path):
 
 def manifest_finish(entries_file, out, created_at, tools):
     with open(entries_file, encoding="utf-8") as f:
-        entries = [json.loads(line) for line in f if line.strip()]
+        lines = [json.loads(line) for line in f if line.strip()]
+    # Services sharing one database and schema share one dump: the later ones only name
+    # the key of the first one's entry.
+    entries, by_key = [], {}
+    for e in lines:
+        key = e.pop("key", None)
+        if key in by_key and "file" not in e:
+            by_key[key]["services"].extend(e["services"])
+            continue
+        if key:
+            by_key[key] = e
+        entries.append(e)
     doc = {
         "format": 1,
         "created_at": created_at,
