@@ -103,6 +103,7 @@ pg_target() {
     # No schema of the search path exists yet: its first entry is where the URL points.
     TARGET_SCHEMA=$(pgtool psql -XAtq -v ON_ERROR_STOP=1 \
       -c "SELECT replace(btrim(split_part(current_setting('search_path'), ',', 1)), '\"', '')")
+    # shellcheck disable=SC2016 # the literal $user entry of a search_path
     if [ "$TARGET_SCHEMA" = '$user' ]; then TARGET_SCHEMA=$(pgtool psql -XAtq -c 'SELECT current_user'); fi
   fi
   TARGET_TABLES=$(pgtool psql -XAtq -v ON_ERROR_STOP=1 -v schema="$TARGET_SCHEMA" \
