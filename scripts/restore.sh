@@ -106,8 +106,9 @@ pg_target() {
     # shellcheck disable=SC2016 # the literal $user entry of a search_path
     if [ "$TARGET_SCHEMA" = '$user' ]; then TARGET_SCHEMA=$(pgtool psql -XAtq -c 'SELECT current_user'); fi
   fi
+  # psql interpolates :'schema' (quoted as a literal) only in what it reads, not in -c.
   TARGET_TABLES=$(pgtool psql -XAtq -v ON_ERROR_STOP=1 -v schema="$TARGET_SCHEMA" \
-    -c "SELECT count(*) FROM pg_tables WHERE schemaname = :'schema'")
+    <<<"SELECT count(*) FROM pg_tables WHERE schemaname = :'schema'")
 }
 
 # 3. Every target is empty, or --force.
@@ -187,7 +188,8 @@ for entry in "${ENTRIES[@]}"; do
         eval "$(opslib db-env "$id" "$secrets/pgpass")"
         pg_target
         pgtool pg_restore --list "$backup/$file" >"$secrets/toc"
-        exists=$(pgtool psql -XAtq -v schema="$schema" -c "SELECT count(*) FROM pg_namespace WHERE nspname = :'schema'")
+        exists=$(pgtool psql -XAtq -v ON_ERROR_STOP=1 -v schema="$schema" \
+          <<<"SELECT count(*) FROM pg_namespace WHERE nspname = :'schema'")
         if [ "$exists" -gt 0 ]; then
           # The schema was made beforehand (scripts/init-database.sh, or an earlier
           # restore): restoring its CREATE SCHEMA would fail, and dropping it under --clean
