@@ -38,10 +38,19 @@ case "$grace" in '' | *[!0-9]*) echo "error: --grace needs whole seconds" >&2; e
 
 ops_services "$selected"
 
+# running PID -> 0 while the process exists and is not a zombie (a killed process whose
+# parent has not reaped it yet has exited all the same)
+running() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ]
+}
+
 # gone PID SECONDS -> 0 once the process has exited (polled every 0.1 s)
 gone() {
   local pid=$1 deadline=$((SECONDS + $2))
-  while kill -0 "$pid" 2>/dev/null; do
+  while running "$pid"; do
     [ "$SECONDS" -lt "$deadline" ] || return 1
     sleep 0.1
   done
