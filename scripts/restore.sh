@@ -174,7 +174,11 @@ for entry in "${ENTRIES[@]}"; do
   case "$kind" in
     sqlite)
       eval "$(opslib db-env "$id" "$secrets/pgpass")"
-      mkdir -p "$(dirname "$DB_PATH")"
+      if [ ! -d "$(dirname "$DB_PATH")" ]; then
+        mkdir -p "$(dirname "$DB_PATH")"
+        # A directory made here by root would keep the service from creating its -wal file.
+        keep_owner "$(dirname "$DB_PATH")"
+      fi
       cp "$backup/$file" "$DB_PATH.restoring"
       # An old -wal file beside the restored one would be replayed into it.
       rm -f "$DB_PATH" "$DB_PATH-wal" "$DB_PATH-shm" "$DB_PATH-journal"
