@@ -19,6 +19,10 @@ BIN_DIR=$(cd "$BIN_DIR" && pwd)
 PASSED=0 FAILED=0
 ok() { echo "ok: $*"; PASSED=$((PASSED + 1)); }
 not_ok() { echo "FAILED: $*"; FAILED=$((FAILED + 1)); }
+# overall_healthy URL -> 0 when the health document's own status (not a check's) is healthy
+overall_healthy() {
+  curl -fs --max-time 3 "$1" | python3 -c 'import json,sys; sys.exit(json.load(sys.stdin).get("status") != "healthy")' 2>/dev/null
+}
 UNITS=deploy/systemd
 
 # The install tree the units name (/opt/tradingsystem) and their state directory
@@ -168,10 +172,10 @@ fi
 # The docs corpus and specs come from the install tree: documentation-api turns healthy
 # only once it has indexed the corpus there.
 for _ in $(seq 100); do
-  if curl -fs "http://127.0.0.1:${PORT[documentation-api]}/health" | grep -q '"status":"healthy"'; then break; fi
+  if overall_healthy "http://127.0.0.1:${PORT[documentation-api]}/health"; then break; fi
   sleep 0.2
 done
-if curl -fs "http://127.0.0.1:${PORT[documentation-api]}/health" | grep -q '"status":"healthy"' \
+if overall_healthy "http://127.0.0.1:${PORT[documentation-api]}/health" \
   && curl -fs "http://127.0.0.1:${PORT[documentation-api]}/spec/workspace-api.yaml" | grep -q '^openapi:'; then
   ok "documentation-api reads its docs corpus and specs from the install tree (healthy, /spec answers)"
 else
