@@ -51,7 +51,7 @@ EOF
 
 if [ -z "${TEST_DATABASE_URL:-}" ]; then pg_start; fi
 case "$TEST_DATABASE_URL" in *\?*) SEP='&' ;; *) SEP='?' ;; esac
-psql_admin() { "$PG_BIN/psql" -XAtq -v ON_ERROR_STOP=1 "$@"; }
+psql_admin() { PGOPTIONS="-c client_min_messages=warning" "$PG_BIN/psql" -XAtq -v ON_ERROR_STOP=1 "$@"; }
 
 # roundtrip BACKEND -- the whole cycle on sqlite or postgres
 roundtrip() {
@@ -205,6 +205,19 @@ if [ "$kept" = "$want" ] && grep -q "retention (keep 3): removed .*${names[0]}" 
 else
   not_ok "retention: kept '$kept', wanted '$want'; last log: $(cat "$WORK/ret.log")"
 fi
+
+echo "==> a failed backup leaves nothing behind"
+before=$(find "$WORK/ret/backups" -mindepth 1 -maxdepth 1 | sort)
+status=0
+env TRADINGSYSTEM_ROOT="$WORK/ret" WORKSPACE_DATABASE_URL="sqlite://$WORK/ret/missing.db" BACKUP_DIR="$WORK/ret/backups" \
+  scripts/backup.sh >"$WORK/fail.log" 2>&1 || status=$?
+after=$(find "$WORK/ret/backups" -mindepth 1 -maxdepth 1 | sort)
+if [ "$status" -ne 0 ] && grep -q "no SQLite database at $WORK/ret/missing.db" "$WORK/fail.log" && [ "$before" = "$after" ]; then
+  ok "a backup of a missing database fails (exit $status), says which file, and leaves no directory"
+else
+  not_ok "failed backup: exit $status; $(cat "$WORK/fail.log"); before '$before' after '$after'"
+fi
+[ ! -e "$WORK/ret/missing.db" ] || not_ok "the failed backup created $WORK/ret/missing.db"
 
 echo "backup ops test: $(($(date +%s) - started)) s"
 echo "$PASSED passed, $FAILED failed"
