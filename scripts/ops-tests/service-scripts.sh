@@ -129,7 +129,7 @@ expect_rc "prometheus report to a textfile, all healthy" 0
 OUT=$(cat "$WORK/health.prom")
 for svc in workspace-api documentation-api firecrawl-proxy; do
   if grep -qx "tradingsystem_health_check_status{service=\"$svc\",status=\"healthy\"} 1" <<<"$OUT" \
-    && grep -qx "tradingsystem_health_check_up{service=\"$svc\"} 1" <<<"$OUT"; then
+    && grep -qx "tradingsystem_health_check_reachable{service=\"$svc\"} 1" <<<"$OUT"; then
     ok "prometheus: $svc healthy and up"
   else
     not_ok "prometheus: $svc lines missing: $OUT"
@@ -197,7 +197,7 @@ else
 fi
 run scripts/health-check-all.sh --format prometheus
 expect_rc "prometheus with workspace-api down" 2
-if grep -qx 'tradingsystem_health_check_up{service="workspace-api"} 0' <<<"$OUT" \
+if grep -qx 'tradingsystem_health_check_reachable{service="workspace-api"} 0' <<<"$OUT" \
   && grep -qx 'tradingsystem_health_check_overall_status 2' <<<"$OUT"; then
   ok "prometheus: workspace-api down, overall 2"
 else

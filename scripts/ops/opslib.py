@@ -477,7 +477,7 @@ def prometheus(results, code, now):
     family("tradingsystem_health_check_status", "gauge",
            "1 for the service's current health state (healthy, degraded, unhealthy, unreachable), 0 for the others.",
            [({"service": r["id"], "status": s}, 1 if r["status"] == s else 0) for r in results for s in states])
-    family("tradingsystem_health_check_up", "gauge",
+    family("tradingsystem_health_check_reachable", "gauge",
            "1 when the service answered its /health with healthy or degraded, else 0.",
            [({"service": r["id"]}, 1 if r["status"] in ("healthy", "degraded") else 0) for r in results])
     family("tradingsystem_health_check_http_status", "gauge",
