@@ -16,8 +16,17 @@ source scripts/lib/bench.sh
 source scripts/lib/fleet.sh
 # shellcheck source=scripts/lib/postgres.sh
 source scripts/lib/postgres.sh
-# pg_stop is a no-op unless pg_start ran here (scripts/test.sh passes its own cluster).
-bench_workdir tradingsystem-ops-backup pg_stop
+# On exit: the test cluster's pg_hba.conf as it was (see roundtrip), then pg_stop, a no-op
+# unless pg_start ran here (scripts/test.sh passes its own cluster).
+HBA="" HBA_ORIG=""
+backup_test_cleanup() {
+  if [ -n "$HBA" ]; then
+    printf '%s\n' "$HBA_ORIG" >"$HBA"
+    "$PG_BIN/psql" -XAtq "$TEST_DATABASE_URL" -c 'SELECT pg_reload_conf()' >/dev/null 2>&1 || true
+  fi
+  pg_stop
+}
+bench_workdir tradingsystem-ops-backup backup_test_cleanup
 DATA=(python3 "$ROOT/scripts/ops-tests/fleet_data.py")
 PASSED=0 FAILED=0
 started=$(date +%s)
@@ -65,7 +74,7 @@ roundtrip() {
     SRC=(WORKSPACE_DATABASE_URL="sqlite://$src/workspace.db" DOCUMENTATION_DATABASE_URL="sqlite://$src/documentation.db")
     DST=(WORKSPACE_DATABASE_URL="sqlite://$dst/workspace.db" DOCUMENTATION_DATABASE_URL="sqlite://$dst/documentation.db")
   else
-    local tag base restore_db
+    local tag base restore_db role enc hostport
     tag="ops_$$_$(date +%s)"
     psql_admin "$TEST_DATABASE_URL" -c "CREATE SCHEMA ${tag}_ws" -c "CREATE SCHEMA ${tag}_doc"
     restore_db="${tag}_restore"
@@ -73,9 +82,31 @@ roundtrip() {
     # The restore target has the documentation schema made beforehand (as
     # scripts/init-database.sh does) and not the workspace one: both paths of restore.sh.
     psql_admin "${TEST_DATABASE_URL%/*}/$restore_db" -c "CREATE SCHEMA ${tag}_doc"
-    # A password in every URL (the test cluster trusts, so it is never asked for): it must
-    # reach no manifest and no log.
-    base=${TEST_DATABASE_URL/postgres:\/\/postgres@/postgres://postgres:Sup3r-s3cret-ops@}
+    # The services and the scripts connect as a role of the test's own whose password
+    # has URL-special characters and is really checked: pg_hba.conf of the test cluster
+    # gets a scram-sha-256 line for that role (removed at the end). So the passfile that
+    # backup.sh and restore.sh write must work, and the password must reach no manifest
+    # and no log.
+    role="${tag}_app" PW="Sup3r:s3cret@ops/%-$$"
+    psql_admin "$TEST_DATABASE_URL" -v pw="$PW" <<<"CREATE ROLE $role LOGIN SUPERUSER PASSWORD :'pw'"
+    local hba
+    hba=$(psql_admin "$TEST_DATABASE_URL" -c 'SHOW hba_file')
+    hostport=${TEST_DATABASE_URL#*@} && hostport=${hostport%%/*}
+    if [ -w "$hba" ]; then
+      HBA_ORIG=$(cat "$hba")
+      HBA=$hba
+      printf 'host all %s 127.0.0.1/32 scram-sha-256\n%s\n' "$role" "$HBA_ORIG" >"$HBA"
+      psql_admin "$TEST_DATABASE_URL" -c 'SELECT pg_reload_conf()' >/dev/null
+      if PGPASSWORD=wrong "$PG_BIN/psql" -XAtq "postgres://$role@$hostport/${TEST_DATABASE_URL##*/}" -c 'SELECT 1' >/dev/null 2>&1; then
+        not_ok "[$b] the test role logs in with a wrong password: pg_hba.conf was not applied"
+      else
+        ok "[$b] the test role's password is enforced (scram-sha-256), so the scripts' passfile is exercised"
+      fi
+    else
+      ops_skip "[$b] password authentication" "$hba is not writable here; the password is in the URLs but never checked"
+    fi
+    enc=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$PW")
+    base="postgres://$role:$enc@$hostport/${TEST_DATABASE_URL##*/}"
     SRC=(WORKSPACE_DATABASE_URL="$base${SEP}options[search_path]=${tag}_ws"
       DOCUMENTATION_DATABASE_URL="$base${SEP}options[search_path]=${tag}_doc")
     base=${base%/*}/$restore_db
@@ -115,7 +146,7 @@ if kind == "postgres":
     assert m["tools"]["pg_dump"].startswith("pg_dump (PostgreSQL) ")
 EOF
   if [ "$b" = postgres ]; then
-    if grep -rq 'Sup3r-s3cret-ops' "$backup" "$WORK/$b-backup.log"; then
+    if grep -rqF -e "$PW" -e "$enc" -e "s3cret" "$backup" "$WORK/$b-backup.log"; then
       not_ok "[$b] the password appears in the backup or its log"
     else
       ok "[$b] no password in the backup directory or the backup's output"
@@ -180,9 +211,19 @@ EOF
     else
       not_ok "[$b] shared schema: $(cat "$WORK/shared.log")"
     fi
+    if grep -qF -e "$PW" -e "$enc" -e "s3cret" "$WORK/$b-restore.log" "$WORK/$b-force.log" "$WORK/refused.err"; then
+      not_ok "[$b] the password appears in restore.sh's output"
+    else
+      ok "[$b] no password in restore.sh's output"
+    fi
     # Leave the shared cluster as found.
+    if [ -n "$HBA" ]; then
+      printf '%s\n' "$HBA_ORIG" >"$HBA"
+      HBA=""
+      psql_admin "$TEST_DATABASE_URL" -c 'SELECT pg_reload_conf()' >/dev/null
+    fi
     psql_admin "$TEST_DATABASE_URL" -c "DROP DATABASE $restore_db" -c "DROP SCHEMA ${tag}_ws CASCADE" \
-      -c "DROP SCHEMA ${tag}_doc CASCADE" || echo "warning: could not drop the test's database and schemas"
+      -c "DROP SCHEMA ${tag}_doc CASCADE" -c "DROP ROLE $role" || echo "warning: could not drop the test's database, schemas and role"
   fi
 }
 
