@@ -75,9 +75,12 @@ END
 $$;
 
 -- The hourly job of maintenance.sql writes the day's signal count here; TimescaleDB
--- calls a job's procedure with (job_id, config).
+-- calls a job's procedure with (job_id, config), under the owner's default search_path,
+-- so the procedure keeps the one it was created with.
 CREATE OR REPLACE PROCEDURE refresh_signal_stats(job_id INT, config JSONB)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path FROM CURRENT
+AS $$
 BEGIN
     INSERT INTO performance_metrics (bucket, metric, value)
     SELECT date_trunc('day', now()), 'signals_count_daily', COUNT(*)
