@@ -81,7 +81,8 @@ if [ -n "${TEST_DATABASE_URL:-}" ]; then
   case "$TEST_DATABASE_URL" in *\?*) SEP='&' ;; *) SEP='?' ;; esac
   # fresh_schema NAME -> a new schema's name in the test cluster
   fresh_schema() {
-    local schema="fuzz_$1_$(date +%s)_$$"
+    local schema
+    schema="fuzz_$1_$(date +%s)_$$"
     "$PG_BIN/psql" -q "$TEST_DATABASE_URL" -c "CREATE SCHEMA $schema" >/dev/null
     echo "$schema"
   }

@@ -93,8 +93,9 @@ ok "--dry-run prints the statements, needs no passwords, changes nothing"
 
 status=0
 env -u TIMESCALEDB_PASSWORD scripts/init-database.sh >"$WORK/missing.log" 2>&1 || status=$?
-[ "$status" -eq 78 ] && grep -q "TIMESCALEDB_PASSWORD: missing" "$WORK/missing.log" \
-  || fail "a missing password gave status $status: $(cat "$WORK/missing.log")"
+if [ "$status" -ne 78 ] || ! grep -q "TIMESCALEDB_PASSWORD: missing" "$WORK/missing.log"; then
+  fail "a missing password gave status $status: $(cat "$WORK/missing.log")"
+fi
 ok "a missing password is a configuration error (78) naming the variable"
 
 # --- least privilege ---------------------------------------------------------------

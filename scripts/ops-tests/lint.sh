@@ -12,7 +12,8 @@ ok() { echo "ok: $*"; PASSED=$((PASSED + 1)); }
 not_ok() { echo "FAILED: $*"; FAILED=$((FAILED + 1)); }
 
 files=(scripts/start-all.sh scripts/stop-all.sh scripts/health-check-all.sh scripts/backup.sh scripts/restore.sh
-  scripts/ops/common.sh scripts/ops-tests/*.sh)
+  scripts/init-database.sh scripts/test.sh scripts/fuzz.sh docker/sync-schedule.sh
+  scripts/ops/common.sh scripts/lib/fleet.sh scripts/lib/postgres.sh scripts/ops-tests/*.sh)
 if ! command -v shellcheck >/dev/null 2>&1; then
   echo "==> installing shellcheck"
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck; } >/dev/null 2>&1 || true
@@ -25,7 +26,7 @@ if command -v shellcheck >/dev/null 2>&1; then
 else
   ops_skip "shellcheck" "not installed and apt-get install shellcheck failed"
 fi
-for f in scripts/ops/opslib.py scripts/ops-tests/fleet_data.py; do
+for f in scripts/ops/opslib.py scripts/lib/pg_init.py scripts/ops-tests/fleet_data.py; do
   if python3 -c 'import ast,sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])' "$f"; then ok "python3 parses $f"; else not_ok "$f"; fi
 done
 if python3 - config/services-manifest.json <<'PY'; then ok "config/services-manifest.json has every field the scripts read"; else not_ok "services manifest"; fi
