@@ -43,6 +43,22 @@ fleet_stop() {
   wait "$FLEET_PID" 2>/dev/null || true
 }
 
+# The tests' verdicts: ok and not_ok count (a test ends with ops_summary, failing when
+# anything failed); fail stops the test at once.
+PASSED=0 FAILED=0
+ok() { echo "ok: $*"; PASSED=$((PASSED + 1)); }
+not_ok() { echo "FAILED: $*"; FAILED=$((FAILED + 1)); }
+fail() {
+  echo "FAILED: $*" >&2
+  exit 1
+}
+
+# ops_summary -- "N passed, M failed"; non-zero when anything failed.
+ops_summary() {
+  echo "$PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ]
+}
+
 # ops_skip NAME REASON -- reports a step that cannot run on this machine, by name.
 ops_skip() {
   echo "SKIPPED: $1 ($2)"

@@ -28,11 +28,8 @@ backup_test_cleanup() {
 }
 bench_workdir tradingsystem-ops-backup backup_test_cleanup
 DATA=(python3 "$ROOT/scripts/ops-tests/fleet_data.py")
-PASSED=0 FAILED=0
 started=$(date +%s)
 
-ok() { echo "ok: $*"; PASSED=$((PASSED + 1)); }
-not_ok() { echo "FAILED: $*"; FAILED=$((FAILED + 1)); }
 
 # refused NAME PATTERN CMD... -- CMD must fail and say PATTERN (extended regex) on stderr
 refused() {
@@ -261,5 +258,4 @@ fi
 [ ! -e "$WORK/ret/missing.db" ] || not_ok "the failed backup created $WORK/ret/missing.db"
 
 echo "backup ops test: $(($(date +%s) - started)) s"
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+ops_summary

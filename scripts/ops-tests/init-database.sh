@@ -24,12 +24,6 @@ PG_SUPERPASS="super-$RANDOM-$$" pg_start >/dev/null
 SUPER_URL=$TEST_DATABASE_URL
 PSQL="$PG_BIN/psql"
 
-fail() {
-  echo "FAILED: $*" >&2
-  exit 1
-}
-ok() { echo "ok: $*"; }
-
 export DATABASE_URL=$SUPER_URL BIN_DIR
 export FRONTEND_APPS_DB_PASSWORD="admin pw $RANDOM" APP_WORKSPACE_DB_PASSWORD="ws:pw/$RANDOM"
 export APP_DOCUMENTATION_DB_PASSWORD="docs'pw$RANDOM" TIMESCALEDB_PASSWORD="sync@pw$RANDOM"

@@ -7,9 +7,6 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 # shellcheck source=scripts/lib/fleet.sh
 source scripts/lib/fleet.sh
-PASSED=0 FAILED=0
-ok() { echo "ok: $*"; PASSED=$((PASSED + 1)); }
-not_ok() { echo "FAILED: $*"; FAILED=$((FAILED + 1)); }
 
 files=(scripts/start-all.sh scripts/stop-all.sh scripts/health-check-all.sh scripts/backup.sh scripts/restore.sh
   scripts/init-database.sh scripts/test.sh scripts/fuzz.sh docker/sync-schedule.sh
@@ -41,5 +38,4 @@ for s in m["services"]:
 ports = {s["id"]: s["port"] for s in m["services"]}
 assert ports == {"workspace-api": 3200, "documentation-api": 3400, "firecrawl-proxy": 3600}, ports
 PY
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+ops_summary

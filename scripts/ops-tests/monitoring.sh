@@ -24,12 +24,7 @@ TIMEOUT_S=${MONITORING_TIMEOUT_S:-60}
 JOBS=(workspace-api documentation-api firecrawl-proxy node-exporter prometheus)
 API_JOBS=(workspace-api documentation-api firecrawl-proxy)
 
-ok() { echo "ok: $*"; }
 indent() { sed 's/^/    /'; }
-fail() {
-  echo "FAILED: $*" >&2
-  exit 1
-}
 
 # Debian's packages start their daemons on install; a policy-rc.d answering 101 keeps
 # them off (this test runs its own, on free ports). An existing one is left alone.

@@ -14,9 +14,7 @@ source scripts/lib/bench.sh
 source scripts/lib/fleet.sh
 bench_workdir tradingsystem-ops-services
 BIN_DIR=$(cd "$BIN_DIR" && pwd)
-PASSED=0 FAILED=0
 started=$(date +%s)
-ok() { echo "ok: $*"; PASSED=$((PASSED + 1)); }
 # proc_alive PID -> 0 while it runs (a zombie has exited: its parent here just has not reaped it)
 proc_alive() {
   local stat
@@ -24,7 +22,6 @@ proc_alive() {
   stat=${stat##*) }
   [ "${stat%% *}" != Z ]
 }
-not_ok() { echo "FAILED: $*"; FAILED=$((FAILED + 1)); }
 # overall_healthy URL -> 0 when the health document's own status (not a check's) is healthy
 overall_healthy() {
   curl -fs --max-time 3 "$1" | python3 -c 'import json,sys; sys.exit(json.load(sys.stdin).get("status") != "healthy")' 2>/dev/null
@@ -255,5 +252,4 @@ else
 fi
 
 echo "service scripts ops test: $(($(date +%s) - started)) s"
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+ops_summary

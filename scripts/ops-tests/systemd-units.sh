@@ -16,9 +16,6 @@ source scripts/lib/bench.sh
 source scripts/lib/fleet.sh
 bench_workdir tradingsystem-ops-systemd
 BIN_DIR=$(cd "$BIN_DIR" && pwd)
-PASSED=0 FAILED=0
-ok() { echo "ok: $*"; PASSED=$((PASSED + 1)); }
-not_ok() { echo "FAILED: $*"; FAILED=$((FAILED + 1)); }
 # overall_healthy URL -> 0 when the health document's own status (not a check's) is healthy
 overall_healthy() {
   curl -fs --max-time 3 "$1" | python3 -c 'import json,sys; sys.exit(json.load(sys.stdin).get("status") != "healthy")' 2>/dev/null
@@ -190,5 +187,4 @@ else
   not_ok "backup with the unit's environment: $(cat "$WORK/logs/backup.log")"
 fi
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+ops_summary

@@ -91,10 +91,7 @@ fn dockerfile_stages() -> BTreeMap<String, Vec<String>> {
             current = Some(name.trim().to_string());
             stages.insert(name.trim().to_string(), Vec::new());
         } else if let Some(stage) = &current {
-            stages
-                .get_mut(stage)
-                .expect("stage")
-                .push(line.to_string());
+            stages.get_mut(stage).expect("stage").push(line.to_string());
         }
     }
     stages
@@ -121,7 +118,11 @@ fn the_apis_publish_their_ports_and_are_checked_for_readiness() {
             test.contains(&format!("http://127.0.0.1:{port}/ready")),
             "{name}: {test}"
         );
-        assert_eq!(service["restart"].as_str(), Some("unless-stopped"), "{name}");
+        assert_eq!(
+            service["restart"].as_str(),
+            Some("unless-stopped"),
+            "{name}"
+        );
     }
     let questdb = strings(&services["questdb"]["ports"]);
     for port in ["9000:9000", "9009:9009", "8812:8812"] {
@@ -171,7 +172,11 @@ fn the_start_order_runs_db_init_before_the_services_that_need_the_database() {
     // They run as their app roles and leave migrations to db-init.
     for (name, prefix, role) in [
         ("workspace-api", "WORKSPACE_API", "app_workspace"),
-        ("documentation-api", "DOCUMENTATION_API", "app_documentation"),
+        (
+            "documentation-api",
+            "DOCUMENTATION_API",
+            "app_documentation",
+        ),
         ("timescaledb-sync", "TIMESCALEDB_SYNC", "app_sync"),
     ] {
         let environment = &services[name]["environment"];
@@ -190,7 +195,10 @@ fn the_start_order_runs_db_init_before_the_services_that_need_the_database() {
             })
             .flatten()
             .unwrap_or_else(|| panic!("{name} has no database URL"));
-        assert!(url.starts_with(&format!("postgres://{role}:")), "{name}: {url}");
+        assert!(
+            url.starts_with(&format!("postgres://{role}:")),
+            "{name}: {url}"
+        );
     }
 }
 
@@ -253,7 +261,10 @@ fn each_api_image_is_small_unprivileged_and_checks_its_own_health() {
             "{name}: HEALTHCHECK"
         );
         assert!(stage.contains(&format!("EXPOSE {port}")), "{name}");
-        assert!(stage.contains(&format!("ENTRYPOINT [\"{name}\"]")), "{name}");
+        assert!(
+            stage.contains(&format!("ENTRYPOINT [\"{name}\"]")),
+            "{name}"
+        );
         assert!(
             !stage.contains("cargo") && !stage.contains("COPY . "),
             "{name}: no build tools or sources in the final image"
@@ -272,7 +283,9 @@ fn every_image_comes_pinned_from_container_images_env() {
     let version = &pins["IMG_VERSION"];
     let mut used = BTreeSet::new();
     for (name, service) in services(&compose()) {
-        let image = service["image"].as_str().expect("every service names its image");
+        let image = service["image"]
+            .as_str()
+            .expect("every service names its image");
         let variable: String = image
             .strip_prefix("${")
             .and_then(|rest| rest.split([':', '}']).next())
@@ -331,12 +344,18 @@ fn every_environment_name_is_one_the_code_reads() {
                         assert!(schedule.contains(key), "{name}: {key}")
                     }
                     Some(_) => {}
-                    None => assert!(known.contains(key), "{name}: {key} is not a setting of {name}"),
+                    None => assert!(
+                        known.contains(key),
+                        "{name}: {key} is not a setting of {name}"
+                    ),
                 }
             }
         } else if name == "db-init" {
             for key in keys {
-                assert!(init_script.contains(key), "db-init: {key} is not read by init-database.sh");
+                assert!(
+                    init_script.contains(key),
+                    "db-init: {key} is not read by init-database.sh"
+                );
             }
         }
     }

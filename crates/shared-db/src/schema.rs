@@ -83,7 +83,11 @@ impl Db {
             Pools::Sqlite { .. } => (None, None),
         };
         Ok(Migrated {
-            applied: after.iter().filter(|v| !before.contains(v)).copied().collect(),
+            applied: after
+                .iter()
+                .filter(|v| !before.contains(v))
+                .copied()
+                .collect(),
             versions: after,
             schema: schema_name,
             timescale,
@@ -107,15 +111,31 @@ impl Db {
         ));
         let versions = match &self.pools {
             Pools::Postgres(pool) => {
-                if sqlx::query_scalar(exists_sql).bind(table).fetch_one(pool).await.map_err(DbError::Connect)? {
-                    sqlx::query_scalar(list).fetch_all(pool).await.map_err(DbError::Connect)?
+                if sqlx::query_scalar(exists_sql)
+                    .bind(table)
+                    .fetch_one(pool)
+                    .await
+                    .map_err(DbError::Connect)?
+                {
+                    sqlx::query_scalar(list)
+                        .fetch_all(pool)
+                        .await
+                        .map_err(DbError::Connect)?
                 } else {
                     Vec::new()
                 }
             }
             Pools::Sqlite { writer, .. } => {
-                if sqlx::query_scalar(exists_sql).bind(table).fetch_one(writer).await.map_err(DbError::Connect)? {
-                    sqlx::query_scalar(list).fetch_all(writer).await.map_err(DbError::Connect)?
+                if sqlx::query_scalar(exists_sql)
+                    .bind(table)
+                    .fetch_one(writer)
+                    .await
+                    .map_err(DbError::Connect)?
+                {
+                    sqlx::query_scalar(list)
+                        .fetch_all(writer)
+                        .await
+                        .map_err(DbError::Connect)?
                 } else {
                     Vec::new()
                 }

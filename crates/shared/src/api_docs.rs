@@ -22,10 +22,7 @@ pub fn routes() -> Router {
     // validator.swagger.io for a badge, a request to the internet on every page view.
     let config = Arc::new(Config::from("/openapi.json").validator_url("none"));
     Router::new()
-        .route(
-            PATH,
-            get(|| async { Redirect::to("/api-docs/index.html") }),
-        )
+        .route(PATH, get(|| async { Redirect::to("/api-docs/index.html") }))
         .route(
             "/api-docs/{*file}",
             get(move |Path(file): Path<String>| {
@@ -47,16 +44,15 @@ fn asset(file: &str, config: Arc<Config<'static>>) -> Response {
             )
                 .into_response();
             if found.gzpipped {
-                response
-                    .headers_mut()
-                    .insert(header::CONTENT_ENCODING, header::HeaderValue::from_static("gzip"));
+                response.headers_mut().insert(
+                    header::CONTENT_ENCODING,
+                    header::HeaderValue::from_static("gzip"),
+                );
             }
             response
         }
-        Ok(None) => {
-            ApiError::not_found(format!("{PATH}/{file} is not part of the API reference"))
-                .into_response()
-        }
+        Ok(None) => ApiError::not_found(format!("{PATH}/{file} is not part of the API reference"))
+            .into_response(),
         Err(e) => ApiError::internal(e).into_response(),
     }
 }

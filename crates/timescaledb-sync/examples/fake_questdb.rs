@@ -125,7 +125,11 @@ async fn exec(State(rows): State<i64>, Query(params): Query<HashMap<String, Stri
     let sql = params.get("query").map(String::as_str).unwrap_or_default();
     // scripts/init-database.sh creates QuestDB tables through /exec; QuestDB answers a DDL
     // statement with {"ddl":"OK"}. Each is logged, for the test to see what arrived.
-    if sql.trim_start().to_ascii_uppercase().starts_with("CREATE TABLE") {
+    if sql
+        .trim_start()
+        .to_ascii_uppercase()
+        .starts_with("CREATE TABLE")
+    {
         let head: Vec<&str> = sql.split_whitespace().take(6).collect();
         println!("ddl: {}", head.join(" "));
         return axum::Json(serde_json::json!({"ddl": "OK"})).into_response();

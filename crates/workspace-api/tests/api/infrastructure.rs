@@ -229,27 +229,56 @@ async fn api_reference_is_served_offline(app: TestApp) {
 
     let index = app.get("/api-docs/index.html").await;
     assert_eq!(index.status, StatusCode::OK);
-    assert!(index.header("content-type").is_some_and(|c| c.starts_with("text/html")));
+    assert!(
+        index
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("text/html"))
+    );
     assert!(index.text.contains("swagger-ui"), "{}", index.text);
     // Every asset the page links is served by the binary, none from elsewhere.
-    for asset in ["swagger-ui.css", "index.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-initializer.js"] {
+    for asset in [
+        "swagger-ui.css",
+        "index.css",
+        "swagger-ui-bundle.js",
+        "swagger-ui-standalone-preset.js",
+        "swagger-initializer.js",
+    ] {
         assert!(index.text.contains(asset), "index links {asset}");
         let file = app.get(&format!("/api-docs/{asset}")).await;
         assert_eq!(file.status, StatusCode::OK, "{asset}");
         assert!(!file.text.is_empty(), "{asset}");
     }
-    assert!(!index.text.contains("http://") && !index.text.contains("https://"), "{}", index.text);
+    assert!(
+        !index.text.contains("http://") && !index.text.contains("https://"),
+        "{}",
+        index.text
+    );
     let initializer = app.get("/api-docs/swagger-initializer.js").await;
-    assert!(initializer.text.contains(r#""/openapi.json""#), "{}", initializer.text);
-    assert!(initializer.text.contains(r#""validatorUrl": "none""#) || initializer.text.contains(r#""validatorUrl":"none""#), "{}", initializer.text);
-    app.get("/api-docs/../../etc/passwd").await.envelope(404, "ROUTE_NOT_FOUND");
-    app.get("/api-docs/no-such-file.js").await.envelope(404, "NOT_FOUND");
+    assert!(
+        initializer.text.contains(r#""/openapi.json""#),
+        "{}",
+        initializer.text
+    );
+    assert!(
+        initializer.text.contains(r#""validatorUrl": "none""#)
+            || initializer.text.contains(r#""validatorUrl":"none""#),
+        "{}",
+        initializer.text
+    );
+    app.get("/api-docs/../../etc/passwd")
+        .await
+        .envelope(404, "ROUTE_NOT_FOUND");
+    app.get("/api-docs/no-such-file.js")
+        .await
+        .envelope(404, "NOT_FOUND");
 }
 
 async fn health_checks_are_metrics(app: TestApp) {
     let text = app.get("/metrics").await.text;
     assert!(
-        text.contains(r#"tradingsystem_health_check_up{check="database",service="workspace-api"} 1"#),
+        text.contains(
+            r#"tradingsystem_health_check_up{check="database",service="workspace-api"} 1"#
+        ),
         "a scrape runs the health checks: {text}"
     );
 }
