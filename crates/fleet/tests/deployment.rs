@@ -163,12 +163,25 @@ fn the_start_order_runs_db_init_before_the_services_that_need_the_database() {
         );
     }
     for name in ["workspace-api", "documentation-api", "timescaledb-sync"] {
+        let depends_on = &services[name]["depends_on"];
         assert_eq!(
-            services[name]["depends_on"]["db-init"]["condition"].as_str(),
+            depends_on["db-init"]["condition"].as_str(),
             Some("service_completed_successfully"),
             "{name}"
         );
+        assert_eq!(
+            depends_on["timescaledb"]["condition"].as_str(),
+            Some("service_healthy"),
+            "{name}"
+        );
     }
+    let proxy = &services["firecrawl-proxy"]["depends_on"]["firecrawl-api"];
+    assert_eq!(proxy["condition"].as_str(), Some("service_healthy"));
+    assert_eq!(
+        proxy["required"].as_bool(),
+        Some(false),
+        "the proxy also starts without the firecrawl profile"
+    );
     // They run as their app roles and leave migrations to db-init.
     for (name, prefix, role) in [
         ("workspace-api", "WORKSPACE_API", "app_workspace"),
