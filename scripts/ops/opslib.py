@@ -350,7 +350,8 @@ def manifest_finish(entries_file, out, created_at, tools):
 
 
 def manifest_entries(path, wanted):
-    """Tab-separated lines for restore.sh: services kind file bytes sha256 schema name."""
+    """Tab-separated lines for restore.sh: services kind file bytes sha256 schema name
+    timescaledb (name is the database of a postgres-database entry; "-" when absent)."""
     try:
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
@@ -364,7 +365,8 @@ def manifest_entries(path, wanted):
         if names and not names & set(e["services"]):
             continue
         print("\t".join([",".join(e["services"]), e["kind"], e["file"], str(e["bytes"]),
-                         e["sha256"], e.get("schema") or "-", e.get("name") or "-"]))
+                         e["sha256"], e.get("schema") or "-", e.get("name") or e.get("database") or "-",
+                         e.get("timescaledb") or "-"]))
 
 
 # --- health ----------------------------------------------------------------------------
@@ -513,6 +515,9 @@ def main():
     s = sub.add_parser("db-env")
     s.add_argument("service")
     s.add_argument("passfile")
+    s = sub.add_parser("url-env")
+    s.add_argument("name")
+    s.add_argument("passfile")
     s = sub.add_parser("dir-setting")
     s.add_argument("service")
     s = sub.add_parser("port-holder")
@@ -577,6 +582,19 @@ def main():
         else:
             env.update(pg_env(url, a.passfile))
         for k, v in env.items():
+            print(f"export {k}={shlex.quote(v)}")
+    elif a.cmd == "url-env":
+        # A PostgreSQL URL of its own (BACKUP_DATABASE_URL), as db-env prints a service's;
+        # exit 1 when unset. Every PG* variable is unset first, so nothing of the service's
+        # URL (its search_path, its sslmode) is mixed into this one.
+        url = setting(a.name)
+        if url is None:
+            sys.exit(1)
+        if db_kind(url) != "postgres":
+            die(f"{a.name} must be a postgres:// URL, not {redact(url)!r}")
+        print("unset " + " ".join(sorted(set(_PG_PARAMS.values()) | {"PGOPTIONS", "PGPASSWORD"})))
+        print(f"export URL_SOURCE={shlex.quote(redact(url))}")
+        for k, v in pg_env(url, a.passfile).items():
             print(f"export {k}={shlex.quote(v)}")
     elif a.cmd == "dir-setting":
         svc = select(load_manifest(), a.service)[0]
