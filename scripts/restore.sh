@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Restores a backup written by scripts/backup.sh into the databases the services are
 # configured with now. Everything is checked before anything is written: checksums, that
-# the services are stopped, that each target is empty (unless --force).
+# the services are stopped, that each target is empty (unless --force), and for a whole
+# database with TimescaleDB, that the target has the same TimescaleDB version.
 set -euo pipefail
 # shellcheck source=scripts/ops/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/ops/common.sh"
@@ -26,6 +27,18 @@ A PostgreSQL dump is restored into the schema it was taken from, which must be t
 schema of the target URL's search_path (pg_restore cannot rename a schema); the schema
 is created when missing. Objects are owned by the role of the target URL (--no-owner
 --no-privileges): grants are the job of scripts/init-database.sh.
+
+A whole database (kind postgres-database: a database with TimescaleDB) is restored into
+the database the services' URLs name now; they must all name one. The restore runs as
+BACKUP_DATABASE_URL when set (a URL of that same database), else as the first service's
+URL, and that role must be a superuser: it writes TimescaleDB's catalog and restores
+every object with its owner and grants (the roles must exist, as scripts/init-database.sh
+makes them). The target must have the timescaledb extension at the backup's version
+(CREATE EXTENSION timescaledb VERSION '...'); another version, or none, is refused.
+"Empty" means no tables but the extension's own. It runs timescaledb_pre_restore(),
+pg_restore --single-transaction --exit-on-error, then timescaledb_post_restore(), even
+when pg_restore failed. --force first drops the backup's schemas (workspace,
+documentation, ...) with everything in them, then restores with --clean --if-exists.
 
   --services a,b  only these services' data (default: everything in the backup)
   --force         restore over existing data
@@ -64,7 +77,7 @@ trap 'rm -rf "$secrets"' EXIT
 
 # 1. The backup is whole: sizes and checksums, before anything else is looked at.
 for entry in "${ENTRIES[@]}"; do
-  IFS=$'\t' read -r services _kind file bytes sum _schema _name <<<"$entry"
+  IFS=$'\t' read -r services _kind file bytes sum _rest <<<"$entry"
   if [ ! -f "$backup/$file" ]; then
     echo "error: $backup/$file ($services) is missing; the backup is incomplete, nothing was restored" >&2
     exit 1
@@ -111,9 +124,52 @@ pg_target() {
     <<<"SELECT count(*) FROM pg_tables WHERE schemaname = :'schema'")
 }
 
+# db_identity -> the database of the current PG* connection, told apart from every other
+# one however its URL spells the host: name, OID and the server's start time.
+db_identity() {
+  pgtool psql -XAtq -v ON_ERROR_STOP=1 \
+    -c "SELECT current_database() || '/' || oid || '@' || pg_postmaster_start_time() FROM pg_database WHERE datname = current_database()"
+}
+
+# pg_database_target SERVICES -- for a whole-database dump: every service of SERVICES must
+# point at one PostgreSQL database, the target. Exports the PG* variables of the connection
+# that restores (BACKUP_DATABASE_URL, else the first service's URL) and sets TARGET_DB,
+# TARGET_ROLE, TARGET_VIA and TARGET_SOURCE.
+pg_database_target() {
+  local services=$1 s ident="" this first="" admin_env
+  for s in ${services//,/ }; do
+    eval "$(opslib db-env "$s" "$secrets/pgpass")"
+    if [ "$DB_KIND" != postgres ]; then
+      echo "error: the backup of $services is a PostgreSQL database, but $DB_ENV now points at SQLite ($DB_SOURCE); nothing was restored" >&2
+      exit 1
+    fi
+    this=$(db_identity)
+    if [ -z "$ident" ]; then
+      ident=$this first="$s ($DB_SOURCE)"
+    elif [ "$this" != "$ident" ]; then
+      echo "error: the backup holds one database for $services, but $s now points at another one ($DB_SOURCE)" \
+        "than $first; point them at one database; nothing was restored" >&2
+      exit 1
+    fi
+  done
+  eval "$(opslib db-env "${services%%,*}" "$secrets/pgpass")"
+  TARGET_VIA="$DB_ENV of ${services%%,*}" TARGET_SOURCE=$DB_SOURCE
+  if admin_env=$(opslib url-env BACKUP_DATABASE_URL "$secrets/admin.pgpass"); then
+    eval "$admin_env"
+    TARGET_VIA=BACKUP_DATABASE_URL TARGET_SOURCE=$URL_SOURCE
+    if [ "$(db_identity)" != "$ident" ]; then
+      echo "error: BACKUP_DATABASE_URL ($URL_SOURCE) is not the database the services point at ($first);" \
+        "point it at the same server and database; nothing was restored" >&2
+      exit 1
+    fi
+  fi
+  TARGET_DB=$(pgtool psql -XAtq -v ON_ERROR_STOP=1 -c 'SELECT current_database()')
+  TARGET_ROLE=$(pgtool psql -XAtq -v ON_ERROR_STOP=1 -c 'SELECT current_user')
+}
+
 # 3. Every target is empty, or --force.
 for entry in "${ENTRIES[@]}"; do
-  IFS=$'\t' read -r services kind file _bytes _sum schema name <<<"$entry"
+  IFS=$'\t' read -r services kind file _bytes _sum schema name timescale <<<"$entry"
   id=${services%%,*}
   case "$kind" in
     sqlite)
@@ -145,6 +201,56 @@ for entry in "${ENTRIES[@]}"; do
           echo "error: schema $schema of $DB_SOURCE is not empty ($TARGET_TABLES tables); restore over it with --force; nothing was restored" >&2
           exit 1
         fi
+        if [ "$timescale" != none ] && [ "$timescale" != - ]; then
+          echo "warning: $file was dumped per schema from a database with TimescaleDB $timescale (by an older" \
+            "backup.sh): its hypertables come back empty, their rows were never in it" >&2
+        fi
+      )
+      ;;
+    postgres-database)
+      (
+        pg_database_target "$services"
+        have=$(pgtool psql -XAtq -v ON_ERROR_STOP=1 -c "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")
+        if [ -z "$have" ]; then
+          offered=$(pgtool psql -XAtq -v ON_ERROR_STOP=1 \
+            -c "SELECT string_agg(version, ', ' ORDER BY version) FROM pg_available_extension_versions WHERE name = 'timescaledb'")
+          if grep -qwF -- "$timescale" <<<"${offered//, / }"; then
+            hint="run CREATE EXTENSION timescaledb VERSION '$timescale'; in database $TARGET_DB first"
+          elif [ -n "$offered" ]; then
+            hint="this server offers TimescaleDB $offered only: install TimescaleDB $timescale, then run CREATE EXTENSION timescaledb VERSION '$timescale'; in database $TARGET_DB"
+          else
+            hint="this server has no TimescaleDB: install TimescaleDB $timescale, preload it (shared_preload_libraries = 'timescaledb'), then run CREATE EXTENSION timescaledb VERSION '$timescale'; in database $TARGET_DB"
+          fi
+          echo "error: the backup of $services is a whole database with TimescaleDB $timescale, but database" \
+            "$TARGET_DB ($TARGET_SOURCE) has no timescaledb extension; $hint; nothing was restored" >&2
+          exit 1
+        fi
+        if [ "$have" != "$timescale" ]; then
+          echo "error: the backup of $services was taken with TimescaleDB $timescale, but database $TARGET_DB" \
+            "($TARGET_SOURCE) has TimescaleDB $have; a TimescaleDB dump restores into the same version only:" \
+            "restore into a database with TimescaleDB $timescale, then ALTER EXTENSION timescaledb UPDATE there" \
+            "if you want a newer one; nothing was restored" >&2
+          exit 1
+        fi
+        if [ "$(pgtool psql -XAtq -c 'SELECT rolsuper FROM pg_roles WHERE rolname = current_user')" != t ]; then
+          echo "error: restoring the whole database $TARGET_DB (TimescaleDB) needs a superuser: it writes" \
+            "TimescaleDB's catalog and restores every object's owner and grants; role $TARGET_ROLE of" \
+            "$TARGET_VIA is not one: set BACKUP_DATABASE_URL to a superuser's URL of database $TARGET_DB;" \
+            "nothing was restored" >&2
+          exit 1
+        fi
+        # Tables of the extension's own (its catalog) are there in every database that has it.
+        tables=$(pgtool psql -XAtq -v ON_ERROR_STOP=1 <<'SQL'
+SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg\_toast%'
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+SQL
+        )
+        if [ "$tables" -gt 0 ] && [ "$force" = 0 ]; then
+          echo "error: database $TARGET_DB ($TARGET_SOURCE) is not empty ($tables tables); restore over it with --force; nothing was restored" >&2
+          exit 1
+        fi
       )
       ;;
     directory)
@@ -169,7 +275,7 @@ keep_owner() {
   if [ "$(id -u)" -eq 0 ]; then chown -R --reference="$(dirname "$1")" "$1"; fi
 }
 for entry in "${ENTRIES[@]}"; do
-  IFS=$'\t' read -r services kind file _bytes _sum schema name <<<"$entry"
+  IFS=$'\t' read -r services kind file _bytes _sum schema name timescale <<<"$entry"
   id=${services%%,*}
   case "$kind" in
     sqlite)
@@ -206,6 +312,36 @@ for entry in "${ENTRIES[@]}"; do
         if [ "$force" = 1 ]; then args+=(--clean --if-exists); fi
         pgtool pg_restore "${args[@]}" --dbname="${PGDATABASE:-${PGUSER:-$(id -un)}}" "$backup/$file"
         echo "$services: restored schema $schema from $file into $DB_SOURCE"
+      )
+      ;;
+    postgres-database)
+      (
+        pg_database_target "$services"
+        ext=$(pgtool psql -XAtq -v ON_ERROR_STOP=1 -c "SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'timescaledb'")
+        args=(--exit-on-error --single-transaction)
+        if [ "$force" = 1 ]; then
+          # --clean alone fails on a hypertable with chunks the backup does not have. Its
+          # schemas are dropped first, TimescaleDB still active so its catalog follows;
+          # pg_restore --clean then replaces the extension (and its catalog) too.
+          pgtool pg_restore --list "$backup/$file" | awk '$4 == "SCHEMA" && $5 == "-" {print $6}' >"$secrets/schemas"
+          pgtool psql -XAtq -v ON_ERROR_STOP=1 --single-transaction -v list="$(paste -sd, "$secrets/schemas")" \
+            <<<"SET client_min_messages = warning;
+SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', s) FROM unnest(string_to_array(:'list', ',')) AS s \gexec"
+          echo "$services: --force: dropped schemas $(paste -sd' ' "$secrets/schemas") of $TARGET_DB"
+          args+=(--clean --if-exists)
+        fi
+        pgtool psql -XAtq -v ON_ERROR_STOP=1 -c "SELECT $ext.timescaledb_pre_restore()" >/dev/null
+        status=0
+        pgtool pg_restore "${args[@]}" --dbname="$TARGET_DB" "$backup/$file" || status=$?
+        # Whatever pg_restore did: pre_restore left the database in restoring mode (no
+        # background jobs, TimescaleDB's hooks off).
+        pgtool psql -XAtq -v ON_ERROR_STOP=1 -c "SELECT $ext.timescaledb_post_restore()" >/dev/null
+        if [ "$status" -ne 0 ]; then
+          echo "error: pg_restore of $file into database $TARGET_DB failed (exit $status); it ran in one" \
+            "transaction, so none of it was kept" >&2
+          exit 1
+        fi
+        echo "$services: restored database $TARGET_DB (TimescaleDB $timescale) from $file, as $TARGET_ROLE ($TARGET_SOURCE)"
       )
       ;;
     directory)
