@@ -79,6 +79,17 @@ refused() {
     not_ok "$name: expected a failure saying /$pattern/, got exit $status; stdout: $(cat "$WORK/refused.out"); stderr: $(cat "$WORK/refused.err")"
   fi
 }
+# same_snapshot NAME A B -- the two snapshots are equal, else the first differences
+same_snapshot() {
+  if python3 - "$2" "$3" <<'EOF'; then ok "$1"; else not_ok "$1"; fi
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+bad = [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+for k in bad:
+    print(f"  {k} differs:\n    source:   {json.dumps(a.get(k), ensure_ascii=False)[:1500]}\n    restored: {json.dumps(b.get(k), ensure_ascii=False)[:1500]}")
+sys.exit(1 if bad else 0)
+EOF
+}
 # fleet_on DATABASE -- workspace-api and documentation-api (and the proxy) on DATABASE as
 # their app roles, migrations off, as production runs them
 fleet_on() {
@@ -215,12 +226,8 @@ echo "==> the services as their app roles on the restored database"
 fleet_on ts_target || fail "the fleet did not start on the restored database"
 if "${DATA[@]}" snapshot "$WORKSPACE_PORT" "$DOCUMENTATION_PORT" "$WORK/dst.json" "$WORK/expect.json"; then
   ok "every restored file downloads with the uploaded bytes (sha256)"
-  if python3 -c 'import json,sys; a,b=(json.load(open(p)) for p in sys.argv[1:]); bad=[k for k in sorted(set(a)|set(b)) if a.get(k)!=b.get(k)]; print(" differ:", bad) if bad else None; sys.exit(1 if bad else 0)' \
-    "$WORK/src.json" "$WORK/dst.json"; then
-    ok "restored items, categories, audit logs, systems, ideas, files and spec versions equal the source's"
-  else
-    not_ok "the restored listings differ from the source's"
-  fi
+  same_snapshot "restored items, categories, audit logs, systems, ideas, files and spec versions equal the source's" \
+    "$WORK/src.json" "$WORK/dst.json"
 else
   not_ok "reading the restored fleet"
 fi
@@ -251,6 +258,27 @@ if diff "$WORK/src.rows" "$WORK/force.rows" >/dev/null; then
 else
   not_ok "after --force: $(diff "$WORK/src.rows" "$WORK/force.rows")"
 fi
+echo "==> a new server's way: scripts/init-database.sh on a new database, then restore --force"
+"${PSQL[@]}" "$SUPER_URL" -c "CREATE DATABASE init_target"
+DATABASE_URL="$CLUSTER/init_target" QUESTDB_REST_URL=$QUESTDB_REST_URL scripts/init-database.sh >"$WORK/init2.log" 2>&1 \
+  || { cat "$WORK/init2.log"; fail "scripts/init-database.sh on init_target failed"; }
+read -ra INIT_OPS <<<"$(ops init_target)"
+refused "restore into a database prepared by init-database.sh needs --force" "database init_target .* is not empty" \
+  env "${INIT_OPS[@]}" BACKUP_DATABASE_URL="$CLUSTER/init_target" scripts/restore.sh "$backup"
+if env "${INIT_OPS[@]}" BACKUP_DATABASE_URL="$CLUSTER/init_target" scripts/restore.sh "$backup" --force >"$WORK/init-force.log" 2>&1 \
+  && rows init_target >"$WORK/init.rows" && diff "$WORK/src.rows" "$WORK/init.rows" >/dev/null; then
+  ok "restore --force over init-database.sh's tables: the backup's rows, hypertables and jobs"
+else
+  not_ok "restore --force into init_target: $(cat "$WORK/init-force.log"); $(diff "$WORK/src.rows" "$WORK/init.rows" 2>&1)"
+fi
+fleet_on init_target || fail "the fleet did not start on init_target"
+if "${DATA[@]}" snapshot "$WORKSPACE_PORT" "$DOCUMENTATION_PORT" "$WORK/init.json" "$WORK/expect.json" >/dev/null; then
+  same_snapshot "the services as their app roles read there the backup's listings and files" "$WORK/src.json" "$WORK/init.json"
+else
+  not_ok "the services on init_target: $(tail -5 "$WORK/fleet.log")"
+fi
+fleet_stop
+
 if grep -qF -e "$SUPERPASS" -e "$FRONTEND_APPS_DB_PASSWORD" "$WORK/restore.log" "$WORK/force.log" "$WORK/refused.err"; then
   not_ok "a password appears in restore.sh's output"
 else
