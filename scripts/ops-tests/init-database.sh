@@ -162,7 +162,7 @@ ok "timescaledb-sync runs as app_sync with migrations off (50 rows copied)"
 
 # --- TimescaleDB ----------------------------------------------------------------------
 if "$PSQL" -X -At "$SUPER_URL" -c "SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'" | grep -q 1; then
-  hypertables=$("$PSQL" -X -At "$SUPER_URL" -c "SELECT string_agg(hypertable_schema || '.' || hypertable_name, ' ' ORDER BY 1) FROM timescaledb_information.hypertables")
+  hypertables=$("$PSQL" -X -At "$SUPER_URL" -c "SELECT string_agg(hypertable_schema || '.' || hypertable_name, ' ' ORDER BY hypertable_schema, hypertable_name) FROM timescaledb_information.hypertables")
   for table in trading.trading_signals trading.executions trading.performance_metrics trading.tp_capital_signals \
     workspace.workspace_items workspace.workspace_audit_log documentation.documentation_audit_log; do
     grep -qw "$table" <<<"$hypertables" || fail "$table is not a hypertable ($hypertables)"
