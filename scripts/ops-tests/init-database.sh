@@ -138,7 +138,8 @@ created=$(curl -fsS -H 'content-type: application/json' -d '{"title":"as app_wor
   || fail "workspace-api could not create an item as app_workspace"
 id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["id"])' <<<"$created")
 curl -fsS "http://127.0.0.1:$API_PORT/api/items/$id" >/dev/null || fail "the item is not readable"
-curl -fsS "http://127.0.0.1:$API_PORT/api/audit" | grep -q "$id" || fail "no audit row for the item"
+audit=$(curl -fsS "http://127.0.0.1:$API_PORT/api/audit") || fail "the audit log is not readable"
+grep -q "$id" <<<"$audit" || fail "no audit row for the item"
 ok "workspace-api serves as app_workspace with migrations off (item $id)"
 
 DOCS_PORT=$(bench_free_port)

@@ -172,11 +172,13 @@ for _ in $(seq 100); do
   if overall_healthy "http://127.0.0.1:${PORT[documentation-api]}/health"; then break; fi
   sleep 0.2
 done
-if overall_healthy "http://127.0.0.1:${PORT[documentation-api]}/health" \
-  && curl -fs "http://127.0.0.1:${PORT[documentation-api]}/spec/workspace-api.yaml" | grep -q '^openapi:'; then
+# The spec is read whole before grep looks at it: `curl | grep -q` under pipefail fails
+# whenever grep stops reading before curl has written everything.
+spec=$(curl -fs "http://127.0.0.1:${PORT[documentation-api]}/spec/workspace-api.yaml" || true)
+if overall_healthy "http://127.0.0.1:${PORT[documentation-api]}/health" && grep -q '^openapi:' <<<"$spec"; then
   ok "documentation-api reads its docs corpus and specs from the install tree (healthy, /spec answers)"
 else
-  not_ok "documentation-api assets: $(curl -s "http://127.0.0.1:${PORT[documentation-api]}/health")"
+  not_ok "documentation-api assets: $(curl -s "http://127.0.0.1:${PORT[documentation-api]}/health"); /spec/workspace-api.yaml began: ${spec:0:80}"
 fi
 mapfile -t envs < <(unit_env tradingsystem-backup.service)
 jailed "$WORK/logs/backup.log" env -i PATH="$PATH" TMPDIR="$WORK/tmp" "${envs[@]}" "$OPT/scripts/backup.sh"
