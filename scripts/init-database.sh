@@ -109,6 +109,8 @@ if [ ${#problems[@]} -gt 0 ]; then
 fi
 
 step() { echo "==> $*"; }
+# psql's notices (each step's `applied:` / `skipped:` lines), indented under their step.
+notices() { sed -e 's/^psql:[^ ]* NOTICE:  /    /' -e 's/^NOTICE:  /    /'; }
 
 # sql DESCRIPTION -- runs stdin through psql as the superuser (or prints it, dry run).
 sql() {
@@ -117,7 +119,7 @@ sql() {
     sed 's/^/    /'
   else
     "$PSQL" -X -q -v ON_ERROR_STOP=1 --set=admin="$ADMIN" --set=db="$PGDATABASE" -f - 2>&1 \
-      | sed -e 's/^psql:[^ ]* NOTICE:  /    /' -e 's/^NOTICE:  /    /'
+      | notices
     return "${PIPESTATUS[0]}"
   fi
 }
@@ -138,7 +140,7 @@ as_admin() {
 # psql_file SCHEMA FILE -- one SQL file as the admin in SCHEMA, its notices shown.
 psql_file() {
   PGUSER=$ADMIN PGPASSWORD=$FRONTEND_APPS_DB_PASSWORD PGOPTIONS="-c search_path=$1,public" \
-    "$PSQL" -X -q -v ON_ERROR_STOP=1 -f "$2" 2>&1 | sed -e 's/^psql:[^ ]* NOTICE:  /    /' -e 's/^NOTICE:  /    /'
+    "$PSQL" -X -q -v ON_ERROR_STOP=1 -f "$2" 2>&1 | notices
   return "${PIPESTATUS[0]}"
 }
 

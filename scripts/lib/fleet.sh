@@ -59,6 +59,30 @@ ops_summary() {
   [ "$FAILED" -eq 0 ]
 }
 
+# refused NAME PATTERN CMD... -- CMD must fail and say PATTERN (extended regex) on stderr
+refused() {
+  local name=$1 pattern=$2 status=0
+  shift 2
+  "$@" >"$WORK/refused.out" 2>"$WORK/refused.err" || status=$?
+  if [ "$status" -ne 0 ] && grep -Eq "$pattern" "$WORK/refused.err"; then
+    ok "$name (exit $status: $(grep -Eo "$pattern" "$WORK/refused.err" | head -n 1 | cut -c1-160))"
+  else
+    not_ok "$name: expected a failure saying /$pattern/, got exit $status; stdout: $(cat "$WORK/refused.out"); stderr: $(cat "$WORK/refused.err")"
+  fi
+}
+
+# same_snapshot NAME A B -- the two JSON snapshot files are equal, else the keys that differ
+same_snapshot() {
+  if python3 - "$2" "$3" <<'EOF'; then ok "$1"; else not_ok "$1"; fi
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+bad = [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+for k in bad:
+    print(f"  {k} differs:\n    source:   {json.dumps(a.get(k), ensure_ascii=False)[:1500]}\n    restored: {json.dumps(b.get(k), ensure_ascii=False)[:1500]}")
+sys.exit(1 if bad else 0)
+EOF
+}
+
 # ops_skip NAME REASON -- reports a step that cannot run on this machine, by name.
 ops_skip() {
   echo "SKIPPED: $1 ($2)"

@@ -102,8 +102,8 @@ WORKSPACE_URL=$(role_url app_workspace APP_WORKSPACE_DB_PASSWORD)
 DOCUMENTATION_URL=$(role_url app_documentation APP_DOCUMENTATION_DB_PASSWORD)
 SYNC_URL=$(role_url app_sync TIMESCALEDB_PASSWORD)
 
-# refused URL SQL -- fails unless SQL is refused for lack of privilege
-refused() {
+# refused_sql URL SQL -- fails unless SQL is refused for lack of privilege
+refused_sql() {
   local out
   if out=$("$PSQL" -X -At -v ON_ERROR_STOP=1 "$1" -c "$2" 2>&1); then fail "allowed: $2 ($out)"; fi
   grep -Eq "permission denied|must be owner" <<<"$out" || fail "refused for another reason: $2: $out"
@@ -112,18 +112,18 @@ allowed() {
   "$PSQL" -X -At -v ON_ERROR_STOP=1 "$1" -c "$2" >/dev/null 2>"$WORK/allowed.err" || fail "refused: $2: $(cat "$WORK/allowed.err")"
 }
 allowed "$WORKSPACE_URL" "SELECT count(*) FROM workspace_items"
-refused "$WORKSPACE_URL" "SELECT count(*) FROM documentation.documentation_ideas"
-refused "$WORKSPACE_URL" "INSERT INTO documentation.documentation_audit_log DEFAULT VALUES"
-refused "$WORKSPACE_URL" "SELECT count(*) FROM trading.sync_control"
-refused "$WORKSPACE_URL" "CREATE TABLE workspace.mine (x int)"
-refused "$WORKSPACE_URL" "DROP TABLE workspace_items"
+refused_sql "$WORKSPACE_URL" "SELECT count(*) FROM documentation.documentation_ideas"
+refused_sql "$WORKSPACE_URL" "INSERT INTO documentation.documentation_audit_log DEFAULT VALUES"
+refused_sql "$WORKSPACE_URL" "SELECT count(*) FROM trading.sync_control"
+refused_sql "$WORKSPACE_URL" "CREATE TABLE workspace.mine (x int)"
+refused_sql "$WORKSPACE_URL" "DROP TABLE workspace_items"
 allowed "$DOCUMENTATION_URL" "SELECT count(*) FROM documentation_ideas"
-refused "$DOCUMENTATION_URL" "SELECT count(*) FROM workspace.workspace_items"
-refused "$DOCUMENTATION_URL" "DELETE FROM workspace.workspace_audit_log"
-refused "$DOCUMENTATION_URL" "CREATE TABLE documentation.mine (x int)"
+refused_sql "$DOCUMENTATION_URL" "SELECT count(*) FROM workspace.workspace_items"
+refused_sql "$DOCUMENTATION_URL" "DELETE FROM workspace.workspace_audit_log"
+refused_sql "$DOCUMENTATION_URL" "CREATE TABLE documentation.mine (x int)"
 allowed "$SYNC_URL" "SELECT count(*) FROM tp_capital_signals"
-refused "$SYNC_URL" "SELECT count(*) FROM workspace.workspace_items"
-refused "$SYNC_URL" "SELECT count(*) FROM documentation.documentation_files"
+refused_sql "$SYNC_URL" "SELECT count(*) FROM workspace.workspace_items"
+refused_sql "$SYNC_URL" "SELECT count(*) FROM documentation.documentation_files"
 ok "each app role reads and writes its own schema only and cannot change it"
 if "$PSQL" -X -At "${WORKSPACE_URL/:$(python3 -c 'import os,urllib.parse;print(urllib.parse.quote(os.environ["APP_WORKSPACE_DB_PASSWORD"],safe=""))')@/:wrong@}" -c "SELECT 1" >/dev/null 2>&1; then
   fail "a wrong password was accepted"
