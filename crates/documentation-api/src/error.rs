@@ -41,6 +41,14 @@ impl Error {
     pub fn spec_io(context: &str, error: std::io::Error) -> Self {
         Self::SpecStorage(format!("{context}: {error}"))
     }
+
+    /// The database's own error, when that is what this is.
+    pub fn database(&self) -> Option<&sqlx::Error> {
+        match self {
+            Self::Database(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 impl From<sqlx::Error> for Error {

@@ -15,6 +15,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 mod codec;
+mod conflict;
 mod engine;
 mod metrics;
 mod reachability;
@@ -23,6 +24,7 @@ mod schema;
 pub mod testing;
 mod timescale;
 pub use codec::Codec;
+pub use conflict::{CONFLICT_ATTEMPTS, is_conflict, retry_conflicts};
 pub use engine::Tx;
 // For the engine macros, expanded in the repositories' crates.
 pub use metrics::DbMetrics;

@@ -37,3 +37,21 @@ pub async fn fresh_schema(prefix: &str) -> TestSchema {
         name,
     }
 }
+
+/// Returns once some other session waits for a lock `conn` holds (or panics after 5 s):
+/// how a test knows the service's transaction has reached the row it holds.
+pub async fn wait_until_blocking(conn: &mut sqlx::PgConnection) {
+    for _ in 0..500 {
+        let blocked: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .expect("pg_stat_activity");
+        if blocked > 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("no session came to wait for this one's lock");
+}

@@ -7,11 +7,15 @@ use sqlx::migrate::Migrator;
 use crate::error::ApiError;
 use crate::health::{BoxFuture, CheckOutcome, HealthCheck};
 
-/// A database failure as a client sees it: 503 while the database cannot be reached (a
-/// retry shortly may pass), else 500; the cause goes to the log, never to the client.
+/// A database failure as a client sees it: 503 while the database cannot be reached or
+/// keeps rolling the write back for conflicting ones (a retry shortly may pass), else
+/// 500; the cause goes to the log, never to the client.
 pub fn api_error(error: &sqlx::Error) -> ApiError {
     if is_unavailable(error) {
         ApiError::unavailable("The database is unavailable, please retry shortly").with_cause(error)
+    } else if is_conflict(error) {
+        ApiError::unavailable("Conflicting changes are being made at the same time, please retry")
+            .with_cause(error)
     } else {
         ApiError::internal(error)
     }

@@ -32,6 +32,16 @@ impl From<sqlx::Error> for Error {
     }
 }
 
+impl Error {
+    /// The database's own error, when that is what this is.
+    pub fn database(&self) -> Option<&sqlx::Error> {
+        match self {
+            Self::Database(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
         let message = error.to_string();

@@ -74,26 +74,28 @@ impl Documentation {
         meta: &RequestMeta,
     ) -> Result<()> {
         self.store.set_check_figures(id, report).await?;
-        self.write(async |tx| {
-            let Some(current) = tx.system(id).await? else {
-                return Ok(Change::None(()));
-            };
-            if current.status == SystemStatus::Maintenance || current.status == report.status {
-                return Ok(Change::None(()));
+        self.write("checks.record", || {
+            async |tx| {
+                let Some(current) = tx.system(id).await? else {
+                    return Ok(Change::None(()));
+                };
+                if current.status == SystemStatus::Maintenance || current.status == report.status {
+                    return Ok(Change::None(()));
+                }
+                let mut next = current.clone();
+                next.status = report.status;
+                tx.update_system(&next).await?;
+                let audit = AuditEntry::record(
+                    Entity::System,
+                    id,
+                    Action::StatusChange,
+                    Some(image(&current)),
+                    Some(image(&next)),
+                    meta,
+                    now(),
+                );
+                Ok(Change::Made((), tx.record(&audit).await?))
             }
-            let mut next = current.clone();
-            next.status = report.status;
-            tx.update_system(&next).await?;
-            let audit = AuditEntry::record(
-                Entity::System,
-                id,
-                Action::StatusChange,
-                Some(image(&current)),
-                Some(image(&next)),
-                meta,
-                now(),
-            );
-            Ok(Change::Made((), tx.record(&audit).await?))
         })
         .await
     }

@@ -145,19 +145,21 @@ impl Documentation {
             updated_at: at,
         };
         let bytes = received.bytes;
-        self.write(async |tx| {
-            check_parents(tx, file.idea_id, file.system_id).await?;
-            tx.insert_file(&file, &bytes).await?;
-            let audit = AuditEntry::record(
-                Entity::File,
-                file.id,
-                Action::Create,
-                None,
-                Some(image(&file)),
-                meta,
-                at,
-            );
-            Ok(Change::Made(file.clone(), tx.record(&audit).await?))
+        self.write("files.upload", || {
+            async |tx| {
+                check_parents(tx, file.idea_id, file.system_id).await?;
+                tx.insert_file(&file, &bytes).await?;
+                let audit = AuditEntry::record(
+                    Entity::File,
+                    file.id,
+                    Action::Create,
+                    None,
+                    Some(image(&file)),
+                    meta,
+                    at,
+                );
+                Ok(Change::Made(file.clone(), tx.record(&audit).await?))
+            }
         })
         .await
     }
@@ -194,26 +196,28 @@ impl Documentation {
         meta: &RequestMeta,
     ) -> Result<File> {
         let id = file_id(raw_id)?;
-        self.write(async |tx| {
-            let current = tx.file(id).await?.ok_or(Error::NotFound(Entity::File))?;
-            let mut next = current.clone();
-            patch.apply_to(&mut next);
-            if next == current {
-                return Ok(Change::None(current));
+        self.write("files.update", || {
+            async |tx| {
+                let current = tx.file(id).await?.ok_or(Error::NotFound(Entity::File))?;
+                let mut next = current.clone();
+                patch.clone().apply_to(&mut next);
+                if next == current {
+                    return Ok(Change::None(current));
+                }
+                let changed = |a: Option<Uuid>, b: Option<Uuid>| (a != b).then_some(a).flatten();
+                check_parents(
+                    tx,
+                    changed(next.idea_id, current.idea_id),
+                    changed(next.system_id, current.system_id),
+                )
+                .await?;
+                let at = now();
+                next.updated_at = at.max(current.updated_at);
+                tx.update_file(&next).await?;
+                let audit =
+                    AuditEntry::update(Entity::File, id, image(&current), image(&next), meta, at);
+                Ok(Change::Made(next, tx.record(&audit).await?))
             }
-            let changed = |a: Option<Uuid>, b: Option<Uuid>| (a != b).then_some(a).flatten();
-            check_parents(
-                tx,
-                changed(next.idea_id, current.idea_id),
-                changed(next.system_id, current.system_id),
-            )
-            .await?;
-            let at = now();
-            next.updated_at = at.max(current.updated_at);
-            tx.update_file(&next).await?;
-            let audit =
-                AuditEntry::update(Entity::File, id, image(&current), image(&next), meta, at);
-            Ok(Change::Made(next, tx.record(&audit).await?))
         })
         .await
     }
@@ -221,19 +225,21 @@ impl Documentation {
     /// Deletes the file and its bytes.
     pub async fn delete_file(&self, raw_id: &str, meta: &RequestMeta) -> Result<()> {
         let id = file_id(raw_id)?;
-        self.write(async |tx| {
-            let current = tx.file(id).await?.ok_or(Error::NotFound(Entity::File))?;
-            tx.delete_file(id).await?;
-            let audit = AuditEntry::record(
-                Entity::File,
-                id,
-                Action::Delete,
-                Some(image(&current)),
-                None,
-                meta,
-                now(),
-            );
-            Ok(Change::Made((), tx.record(&audit).await?))
+        self.write("files.delete", || {
+            async |tx| {
+                let current = tx.file(id).await?.ok_or(Error::NotFound(Entity::File))?;
+                tx.delete_file(id).await?;
+                let audit = AuditEntry::record(
+                    Entity::File,
+                    id,
+                    Action::Delete,
+                    Some(image(&current)),
+                    None,
+                    meta,
+                    now(),
+                );
+                Ok(Change::Made((), tx.record(&audit).await?))
+            }
         })
         .await
     }
@@ -255,21 +261,23 @@ impl Documentation {
 
     /// Counts a whole download and writes its audit row; the new count.
     pub async fn record_download(&self, file: &File, meta: &RequestMeta) -> Result<i64> {
-        self.write(async |tx| {
-            let count = tx
-                .count_download(file.id)
-                .await?
-                .ok_or(Error::NotFound(Entity::File))?;
-            let audit = AuditEntry::record(
-                Entity::File,
-                file.id,
-                Action::Download,
-                Some(json!({"download_count": count - 1})),
-                Some(json!({"download_count": count})),
-                meta,
-                now(),
-            );
-            Ok(Change::Made(count, tx.record(&audit).await?))
+        self.write("files.download", || {
+            async |tx| {
+                let count = tx
+                    .count_download(file.id)
+                    .await?
+                    .ok_or(Error::NotFound(Entity::File))?;
+                let audit = AuditEntry::record(
+                    Entity::File,
+                    file.id,
+                    Action::Download,
+                    Some(json!({"download_count": count - 1})),
+                    Some(json!({"download_count": count})),
+                    meta,
+                    now(),
+                );
+                Ok(Change::Made(count, tx.record(&audit).await?))
+            }
         })
         .await
     }

@@ -57,23 +57,25 @@ impl Documentation {
         let at = now();
         let mut idea = patch.into_idea(new_id(), &meta.actor, at);
         idea.track_completion(None, at);
-        self.write(async |tx| {
-            let system = linked_system(tx, idea.system_id).await?;
-            tx.insert_idea(&idea).await.map_err(missing_system)?;
-            let audit = AuditEntry::record(
-                Entity::Idea,
-                idea.id,
-                Action::Create,
-                None,
-                Some(image(&idea)),
-                meta,
-                at,
-            );
-            let view = IdeaView {
-                idea: idea.clone(),
-                system,
-            };
-            Ok(Change::Made(view, tx.record(&audit).await?))
+        self.write("ideas.create", || {
+            async |tx| {
+                let system = linked_system(tx, idea.system_id).await?;
+                tx.insert_idea(&idea).await.map_err(missing_system)?;
+                let audit = AuditEntry::record(
+                    Entity::Idea,
+                    idea.id,
+                    Action::Create,
+                    None,
+                    Some(image(&idea)),
+                    meta,
+                    at,
+                );
+                let view = IdeaView {
+                    idea: idea.clone(),
+                    system,
+                };
+                Ok(Change::Made(view, tx.record(&audit).await?))
+            }
         })
         .await
     }
@@ -84,45 +86,49 @@ impl Documentation {
         patch: IdeaPatch,
         meta: &RequestMeta,
     ) -> Result<IdeaView> {
-        self.write(async |tx| {
-            let current = tx.idea(id).await?.ok_or(Error::NotFound(Entity::Idea))?;
-            let mut next = current.clone();
-            patch.apply_to(&mut next);
-            let at = now();
-            next.track_completion(Some(current.status), at);
-            let system = linked_system(tx, next.system_id).await?;
-            if next == current {
-                return Ok(Change::None(IdeaView {
-                    idea: current,
-                    system,
-                }));
+        self.write("ideas.update", || {
+            async |tx| {
+                let current = tx.idea(id).await?.ok_or(Error::NotFound(Entity::Idea))?;
+                let mut next = current.clone();
+                patch.clone().apply_to(&mut next);
+                let at = now();
+                next.track_completion(Some(current.status), at);
+                let system = linked_system(tx, next.system_id).await?;
+                if next == current {
+                    return Ok(Change::None(IdeaView {
+                        idea: current,
+                        system,
+                    }));
+                }
+                next.updated_at = at.max(current.updated_at);
+                next.updated_by = Some(meta.actor.clone());
+                tx.update_idea(&next).await.map_err(missing_system)?;
+                let audit =
+                    AuditEntry::update(Entity::Idea, id, image(&current), image(&next), meta, at);
+                let view = IdeaView { idea: next, system };
+                Ok(Change::Made(view, tx.record(&audit).await?))
             }
-            next.updated_at = at.max(current.updated_at);
-            next.updated_by = Some(meta.actor.clone());
-            tx.update_idea(&next).await.map_err(missing_system)?;
-            let audit =
-                AuditEntry::update(Entity::Idea, id, image(&current), image(&next), meta, at);
-            let view = IdeaView { idea: next, system };
-            Ok(Change::Made(view, tx.record(&audit).await?))
         })
         .await
     }
 
     /// Deletes the idea; its files stay, with their link cleared.
     pub async fn delete_idea(&self, id: Uuid, meta: &RequestMeta) -> Result<()> {
-        self.write(async |tx| {
-            let current = tx.idea(id).await?.ok_or(Error::NotFound(Entity::Idea))?;
-            tx.delete_idea(id).await?;
-            let audit = AuditEntry::record(
-                Entity::Idea,
-                id,
-                Action::Delete,
-                Some(image(&current)),
-                None,
-                meta,
-                now(),
-            );
-            Ok(Change::Made((), tx.record(&audit).await?))
+        self.write("ideas.delete", || {
+            async |tx| {
+                let current = tx.idea(id).await?.ok_or(Error::NotFound(Entity::Idea))?;
+                tx.delete_idea(id).await?;
+                let audit = AuditEntry::record(
+                    Entity::Idea,
+                    id,
+                    Action::Delete,
+                    Some(image(&current)),
+                    None,
+                    meta,
+                    now(),
+                );
+                Ok(Change::Made((), tx.record(&audit).await?))
+            }
         })
         .await
     }

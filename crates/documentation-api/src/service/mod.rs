@@ -16,7 +16,7 @@ mod systems;
 use std::time::Duration;
 
 use crate::domain::audit::{AuditEntry, AuditFilter};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::repo::{Recorded, Store, WriteTx};
 
 pub use checks::Rounds;
@@ -79,18 +79,23 @@ impl Documentation {
 
     /// Runs `work` in one write transaction and commits it with the proof that `work`
     /// recorded its audit row; on any error, or when nothing changed, nothing of it stays.
-    async fn write<T>(
-        &self,
-        work: impl AsyncFnOnce(&mut WriteTx) -> Result<Change<T>>,
-    ) -> Result<T> {
-        let mut tx = self.store.write().await?;
-        match work(&mut tx).await? {
-            Change::Made(out, recorded) => {
-                tx.commit(recorded).await?;
-                Ok(out)
+    /// A transaction the database rolled back to break a deadlock is run again whole.
+    /// `work` makes each attempt's body afresh.
+    async fn write<T, W>(&self, operation: &'static str, work: impl Fn() -> W) -> Result<T>
+    where
+        W: AsyncFnOnce(&mut WriteTx) -> Result<Change<T>>,
+    {
+        let attempt = || async {
+            let mut tx = self.store.write().await?;
+            match work()(&mut tx).await? {
+                Change::Made(out, recorded) => {
+                    tx.commit(recorded).await?;
+                    Ok(out)
+                }
+                Change::None(out) => Ok(out),
             }
-            Change::None(out) => Ok(out),
-        }
+        };
+        shared::db::retry_conflicts(operation, attempt, Error::database).await
     }
 }
 

@@ -39,20 +39,22 @@ impl Documentation {
     pub async fn create_system(&self, patch: SystemPatch, meta: &RequestMeta) -> Result<System> {
         let at = now();
         let system = patch.into_system(new_id(), &meta.actor, at);
-        self.write(async |tx| {
-            tx.insert_system(&system)
-                .await
-                .map_err(|e| duplicate_name(e, &system.name))?;
-            let audit = AuditEntry::record(
-                Entity::System,
-                system.id,
-                Action::Create,
-                None,
-                Some(image(&system)),
-                meta,
-                at,
-            );
-            Ok(Change::Made(system.clone(), tx.record(&audit).await?))
+        self.write("systems.create", || {
+            async |tx| {
+                tx.insert_system(&system)
+                    .await
+                    .map_err(|e| duplicate_name(e, &system.name))?;
+                let audit = AuditEntry::record(
+                    Entity::System,
+                    system.id,
+                    Action::Create,
+                    None,
+                    Some(image(&system)),
+                    meta,
+                    at,
+                );
+                Ok(Change::Made(system.clone(), tx.record(&audit).await?))
+            }
         })
         .await
     }
@@ -63,47 +65,51 @@ impl Documentation {
         patch: SystemPatch,
         meta: &RequestMeta,
     ) -> Result<System> {
-        self.write(async |tx| {
-            let current = tx
-                .system(id)
-                .await?
-                .ok_or(Error::NotFound(Entity::System))?;
-            let mut next = current.clone();
-            patch.apply_to(&mut next);
-            if next == current {
-                return Ok(Change::None(current));
+        self.write("systems.update", || {
+            async |tx| {
+                let current = tx
+                    .system(id)
+                    .await?
+                    .ok_or(Error::NotFound(Entity::System))?;
+                let mut next = current.clone();
+                patch.clone().apply_to(&mut next);
+                if next == current {
+                    return Ok(Change::None(current));
+                }
+                let at = now();
+                next.updated_at = at.max(current.updated_at);
+                next.updated_by = Some(meta.actor.clone());
+                tx.update_system(&next)
+                    .await
+                    .map_err(|e| duplicate_name(e, &next.name))?;
+                let audit =
+                    AuditEntry::update(Entity::System, id, image(&current), image(&next), meta, at);
+                Ok(Change::Made(next, tx.record(&audit).await?))
             }
-            let at = now();
-            next.updated_at = at.max(current.updated_at);
-            next.updated_by = Some(meta.actor.clone());
-            tx.update_system(&next)
-                .await
-                .map_err(|e| duplicate_name(e, &next.name))?;
-            let audit =
-                AuditEntry::update(Entity::System, id, image(&current), image(&next), meta, at);
-            Ok(Change::Made(next, tx.record(&audit).await?))
         })
         .await
     }
 
     /// Deletes the system; its ideas and files stay, with their link cleared.
     pub async fn delete_system(&self, id: Uuid, meta: &RequestMeta) -> Result<()> {
-        self.write(async |tx| {
-            let current = tx
-                .system(id)
-                .await?
-                .ok_or(Error::NotFound(Entity::System))?;
-            tx.delete_system(id).await?;
-            let audit = AuditEntry::record(
-                Entity::System,
-                id,
-                Action::Delete,
-                Some(image(&current)),
-                None,
-                meta,
-                now(),
-            );
-            Ok(Change::Made((), tx.record(&audit).await?))
+        self.write("systems.delete", || {
+            async |tx| {
+                let current = tx
+                    .system(id)
+                    .await?
+                    .ok_or(Error::NotFound(Entity::System))?;
+                tx.delete_system(id).await?;
+                let audit = AuditEntry::record(
+                    Entity::System,
+                    id,
+                    Action::Delete,
+                    Some(image(&current)),
+                    None,
+                    meta,
+                    now(),
+                );
+                Ok(Change::Made((), tx.record(&audit).await?))
+            }
         })
         .await
     }

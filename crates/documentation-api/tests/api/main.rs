@@ -2,6 +2,7 @@
 //! PostgreSQL, the rest once.
 
 mod checks;
+mod deadlocks;
 mod docs_corpus;
 mod docs_health_audit;
 mod docs_health_fixture;

@@ -122,7 +122,8 @@ impl Store {
     /// statement on PostgreSQL (no transaction to open, no lock held across round trips),
     /// if what it assumed still holds: the version that was read, the category that was
     /// active. Answers whether it did; when it did not, nothing was written and the caller
-    /// decides again on fresh reads.
+    /// decides again on fresh reads. That includes the statement PostgreSQL rolled back to
+    /// break a deadlock with a category rename, which locks the same rows the other way.
     pub async fn write_item(&self, write: ItemWrite<'_>, audit: &AuditEntry) -> sqlx::Result<bool> {
         let (pick, item, moves, run): (fn(&Records) -> &'static str, _, _, _) = match write {
             ItemWrite::Insert(item) => (|r| r.guarded_insert_item, item, false, None),
@@ -139,7 +140,7 @@ impl Store {
             ),
             ItemWrite::Delete(item) => (|r| r.guarded_delete_item, item, false, None),
         };
-        match &self.backend {
+        let written = match &self.backend {
             Backend::Pg(pool) => {
                 let sql = pick(&Postgres::RECORDS);
                 Queries::record_if(pool, sql, audit, item, moves, run).await
@@ -148,6 +149,10 @@ impl Store {
                 let sql = pick(&Sqlite::RECORDS);
                 Queries::record_if(writer, sql, audit, item, moves, run).await
             }
+        };
+        match written {
+            Err(e) if shared::db::is_conflict(&e) => Ok(false),
+            written => written,
         }
     }
 

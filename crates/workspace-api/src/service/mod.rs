@@ -105,17 +105,21 @@ impl Workspace {
     }
 
     /// Runs `work` in one write transaction, timed as `operation`, and commits it with
-    /// the proof that `work` recorded its audit row (and so the cache invalidation).
-    async fn write<T>(
-        &self,
-        operation: &'static str,
-        work: impl AsyncFnOnce(&mut WriteTx) -> Result<(T, Recorded)>,
-    ) -> Result<T> {
+    /// the proof that `work` recorded its audit row (and so the cache invalidation). A
+    /// transaction the database rolled back to break a deadlock is run again whole.
+    /// `work` makes each attempt's body afresh.
+    async fn write<T, W>(&self, operation: &'static str, work: impl Fn() -> W) -> Result<T>
+    where
+        W: AsyncFnOnce(&mut WriteTx) -> Result<(T, Recorded)>,
+    {
         self.timed(operation, async {
-            let mut tx = self.store.write().await?;
-            let (out, recorded) = work(&mut tx).await?;
-            tx.commit(recorded).await?;
-            Ok(out)
+            let attempt = || async {
+                let mut tx = self.store.write().await?;
+                let (out, recorded) = work()(&mut tx).await?;
+                tx.commit(recorded).await?;
+                Ok(out)
+            };
+            shared::db::retry_conflicts(operation, attempt, Error::database).await
         })
         .await
     }

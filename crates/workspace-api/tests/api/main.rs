@@ -3,6 +3,7 @@
 
 mod audit;
 mod categories;
+mod category_races;
 mod guards;
 mod helpers;
 mod hostile;
