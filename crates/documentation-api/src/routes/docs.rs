@@ -1,10 +1,11 @@
 //! `/api/v1/docs/*`: search over the docs corpus, its facets and suggestions, the
 //! index's statistics and rebuild, and one page's content.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use shared::ApiError;
 use shared::extract::QueryPairs;
@@ -29,7 +30,9 @@ pub fn routes() -> RouteTable<AppState> {
 
 async fn search(State(state): State<AppState>, query: QueryPairs) -> Result<Response> {
     let params = SearchParams::parse(&query)?;
-    Ok(ok(views::search(&state.search.snapshot(), &params)?))
+    let snapshot = state.search.snapshot();
+    let hits = views::search_hits(&snapshot, &params)?;
+    Ok(Json(views::search(&hits, &snapshot, &params)).into_response())
 }
 
 /// Always 200 once the parameters are valid: an index still building, or a search that
@@ -38,11 +41,9 @@ async fn search(State(state): State<AppState>, query: QueryPairs) -> Result<Resp
 async fn hybrid(State(state): State<AppState>, query: QueryPairs) -> Result<Response> {
     let params = HybridParams::parse(&query)?;
     let indexing = state.search.is_building();
-    Ok(ok(views::hybrid(
-        &state.search.snapshot(),
-        &params,
-        indexing,
-    )))
+    let snapshot = state.search.snapshot();
+    let hits = views::hybrid_hits(&snapshot, &params);
+    Ok(Json(views::hybrid(&hits, &params, indexing)).into_response())
 }
 
 async fn facets(State(state): State<AppState>, query: QueryPairs) -> Result<Response> {

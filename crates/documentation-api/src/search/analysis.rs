@@ -13,11 +13,12 @@
 //! the stem itself is folded again.
 
 use std::mem;
+use std::sync::LazyLock;
 
 use tantivy::Index;
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
+    StopWordFilter, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
 };
 
 pub const EXACT: &str = "pt_exact";
@@ -47,6 +48,32 @@ pub fn stem() -> TextAnalyzer {
         .filter(Stemmer::new(Language::Portuguese))
         .filter(AsciiFoldingFilter)
         .build()
+}
+
+/// `pt_exact` without Portuguese and English stop words. They are matched before
+/// folding, as the lists spell them (`não`).
+static CONTENT_WORDS: LazyLock<TextAnalyzer> = LazyLock::new(|| {
+    let stop = |language| StopWordFilter::new(language).expect("tantivy has the list");
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser)
+        .filter(stop(Language::Portuguese))
+        .filter(stop(Language::English))
+        .filter(AsciiFoldingFilter)
+        .build()
+});
+
+/// The words a query is searched by: its folded words without stop words (`de`, `the`).
+/// Those are on nearly every page, so requiring them finds the same pages and BM25 gives
+/// them next to no weight, while their postings are the longest to read. A query of stop
+/// words only is searched by all of them.
+pub fn query_words(text: &str) -> Vec<String> {
+    let content = terms(&mut CONTENT_WORDS.clone(), text);
+    if content.is_empty() {
+        terms(&mut exact(), text)
+    } else {
+        content
+    }
 }
 
 /// The terms `analyzer` makes of `text`, in order.
@@ -153,6 +180,16 @@ mod tests {
             }
         }
         assert!(first_is_ascii(&stems("configuração")));
+    }
+
+    #[test]
+    fn queries_leave_out_stop_words_unless_that_is_all_they_are() {
+        assert_eq!(
+            query_words("Serviço de sincronização"),
+            ["servico", "sincronizacao"]
+        );
+        assert_eq!(query_words("não the index"), ["index"]);
+        assert_eq!(query_words("de para"), ["de", "para"]);
     }
 
     fn first_is_ascii(terms: &[String]) -> bool {

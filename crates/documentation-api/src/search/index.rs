@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use tantivy::collector::{DocSetCollector, TopDocs};
+use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
@@ -179,17 +179,24 @@ impl Snapshot {
         })
     }
 
-    /// Pages matching every word of `text` and the filters, best first; see
-    /// [`Self::relaxed`] for what matches.
+    /// Pages matching every word of `text` (stop words aside) and the filters, best
+    /// first; see [`Self::relaxations`] for what matches.
     pub fn search(&self, text: &str, filters: &Filters, limit: usize) -> tantivy::Result<Hits<'_>> {
-        let words = analysis::terms(&mut analysis::exact(), text);
+        let words = analysis::query_words(text);
         let searcher = self.reader.searcher();
-        let Some((query, total)) = self.relaxed(&searcher, &words, filters)? else {
+        // One pass counts every match and keeps the best `limit`.
+        let collector = (Count, TopDocs::with_limit(limit.max(1)).order_by_score());
+        let mut found = None;
+        for query in self.relaxations(&words, filters) {
+            let (total, top) = searcher.search(&query, &collector)?;
+            if total > 0 {
+                found = Some((total, top));
+                break;
+            }
+        }
+        let Some((total, top)) = found else {
             return Ok(Hits::default());
         };
-        // The best `limit` found by block-max WAND, which skips the pages that cannot
-        // make it (the count above scored nothing).
-        let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
         let field = self.fields.get("body_exact");
         let forms = snippet::forms(&searcher, field, &words)?;
         let matching = self.vocabulary.ids(forms.iter().map(String::as_str));
@@ -209,40 +216,37 @@ impl Snapshot {
 
     /// Every page the same query as [`Self::search`] matches, for facet counts.
     pub fn matching(&self, text: &str, filters: &Filters) -> tantivy::Result<Vec<&Entry>> {
-        let words = analysis::terms(&mut analysis::exact(), text);
+        let words = analysis::query_words(text);
         let searcher = self.reader.searcher();
-        let Some((query, _)) = self.relaxed(&searcher, &words, filters)? else {
-            return Ok(Vec::new());
-        };
-        let docs = searcher.search(&query, &DocSetCollector)?;
-        let addresses: Vec<DocAddress> = docs.into_iter().collect();
-        self.entries_of(&searcher, &addresses)
-    }
-
-    /// The first query that matches anything, with its count: every word required; then
-    /// words of five letters or more also one edit away; then any one word enough.
-    /// Counting scores nothing.
-    fn relaxed(
-        &self,
-        searcher: &Searcher,
-        words: &[String],
-        filters: &Filters,
-    ) -> tantivy::Result<Option<(BooleanQuery, usize)>> {
-        if words.is_empty() {
-            return Ok(None);
-        }
-        for (fuzzy, occur) in [
-            (false, Occur::Must),
-            (true, Occur::Must),
-            (true, Occur::Should),
-        ] {
-            let query = self.query(words, fuzzy, occur, filters);
-            let total = query.count(searcher)?;
-            if total > 0 {
-                return Ok(Some((query, total)));
+        for query in self.relaxations(&words, filters) {
+            let docs = searcher.search(&query, &DocSetCollector)?;
+            if !docs.is_empty() {
+                let addresses: Vec<DocAddress> = docs.into_iter().collect();
+                return self.entries_of(&searcher, &addresses);
             }
         }
-        Ok(None)
+        Ok(Vec::new())
+    }
+
+    /// The queries tried in turn until one matches anything: every word required; then
+    /// words of five letters or more also one edit away; then any one word enough.
+    fn relaxations<'q>(
+        &'q self,
+        words: &'q [String],
+        filters: &'q Filters,
+    ) -> impl Iterator<Item = BooleanQuery> + 'q {
+        let steps = if words.is_empty() {
+            &[][..]
+        } else {
+            &[
+                (false, Occur::Must),
+                (true, Occur::Must),
+                (true, Occur::Should),
+            ][..]
+        };
+        steps
+            .iter()
+            .map(move |(fuzzy, occur)| self.query(words, *fuzzy, *occur, filters))
     }
 
     /// Titles whose words start with what was typed: every word but the last in full

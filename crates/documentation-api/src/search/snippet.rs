@@ -144,26 +144,77 @@ pub fn render(text: &str, tokens: &Tokens, matching: &[u32]) -> Option<String> {
         .map_or(start, |i| start + i + 1)
         .min(first);
     let end = floor_boundary(text, (start + SNIPPET_CHARS).min(text.len()));
-    let mut out = String::with_capacity(end - start + 64);
+    let mut out = Snippet::with_capacity(end - start + 64);
     let mut at = start;
     for (_, from, to) in &hits[best.0..] {
         if *to > end {
             break;
         }
-        push_escaped(&mut out, &text[at..*from]);
-        out.push_str("<mark>");
-        push_escaped(&mut out, &text[*from..*to]);
-        out.push_str("</mark>");
+        out.text(&text[at..*from]);
+        out.mark(&text[*from..*to]);
         at = *to;
     }
-    push_escaped(&mut out, &text[at..end]);
-    Some(out.split_whitespace().collect::<Vec<_>>().join(" "))
+    out.text(&text[at..end]);
+    Some(out.finish())
 }
 
 /// The page's first words, escaped: the snippet of a page matched by no word of its text.
 pub fn leading(text: &str) -> String {
     let end = floor_boundary(text, SNIPPET_CHARS.min(text.len()));
-    escape_html(&text[..end].split_whitespace().collect::<Vec<_>>().join(" "))
+    let mut out = Snippet::with_capacity(end + 16);
+    out.text(&text[..end]);
+    out.finish()
+}
+
+/// A snippet being written: HTML-escaped, every run of whitespace one space, none at
+/// either end, in one pass over the text.
+struct Snippet {
+    out: String,
+    /// Whitespace was seen since the last word: a space is due before the next one.
+    space: bool,
+}
+
+impl Snippet {
+    fn with_capacity(bytes: usize) -> Self {
+        Self {
+            out: String::with_capacity(bytes),
+            space: false,
+        }
+    }
+
+    fn text(&mut self, text: &str) {
+        for (i, word) in text.split(|c: char| c.is_whitespace()).enumerate() {
+            if i > 0 {
+                self.space = true;
+            }
+            if !word.is_empty() {
+                self.word(word);
+            }
+        }
+    }
+
+    fn mark(&mut self, word: &str) {
+        self.space_if_due();
+        self.out.push_str("<mark>");
+        push_escaped(&mut self.out, word);
+        self.out.push_str("</mark>");
+    }
+
+    fn word(&mut self, word: &str) {
+        self.space_if_due();
+        push_escaped(&mut self.out, word);
+    }
+
+    fn space_if_due(&mut self) {
+        if self.space && !self.out.is_empty() {
+            self.out.push(' ');
+        }
+        self.space = false;
+    }
+
+    fn finish(self) -> String {
+        self.out
+    }
 }
 
 fn floor_boundary(text: &str, mut at: usize) -> usize {
@@ -179,17 +230,23 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
+/// `text` with `& < > " '` as entities; the stretches between them are copied whole.
 fn push_escaped(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+    let mut copied = 0;
+    for (i, byte) in text.bytes().enumerate() {
+        let entity = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&text[copied..i]);
+        out.push_str(entity);
+        copied = i + 1;
     }
+    out.push_str(&text[copied..]);
 }
 
 #[cfg(test)]

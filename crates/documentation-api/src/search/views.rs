@@ -2,10 +2,11 @@
 
 use std::collections::HashMap;
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::index::{Entry, Hit, Hits, Snapshot};
-use super::query::{FacetParams, HybridParams, SearchParams, SuggestParams};
+use super::query::{FacetParams, Filters, HybridParams, SearchParams, SuggestParams};
 
 const TOP_TAGS: usize = 50;
 
@@ -19,73 +20,153 @@ fn score(score: f32) -> f64 {
     }
 }
 
-fn result(entry: &Entry, score_value: f64, snippet: &str) -> Value {
-    json!({
-        "id": entry.id,
-        "title": entry.title,
-        "domain": entry.domain,
-        "type": entry.doc_type,
-        "tags": entry.tags,
-        "status": entry.status,
-        "path": entry.path,
-        "url": entry.url,
-        "summary": entry.summary,
-        "snippet": snippet,
-        "score": score_value,
-    })
+/// One page of `/search`'s results, borrowed from the index: the answer is written
+/// straight from it, with no JSON tree built and copied on the way.
+#[derive(Serialize)]
+struct SearchResult<'a> {
+    id: &'a str,
+    title: &'a str,
+    domain: &'a str,
+    #[serde(rename = "type")]
+    doc_type: &'a str,
+    tags: &'a [String],
+    status: &'a str,
+    path: &'a str,
+    url: &'a str,
+    summary: &'a str,
+    snippet: &'a str,
+    score: f64,
+}
+
+impl<'a> SearchResult<'a> {
+    fn of(entry: &'a Entry, score: f64, snippet: &'a str) -> Self {
+        Self {
+            id: &entry.id,
+            title: &entry.title,
+            domain: &entry.domain,
+            doc_type: &entry.doc_type,
+            tags: &entry.tags,
+            status: &entry.status,
+            path: &entry.path,
+            url: &entry.url,
+            summary: &entry.summary,
+            snippet,
+            score,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct SearchAnswer<'a> {
+    success: bool,
+    total: usize,
+    results: Vec<SearchResult<'a>>,
+    query: SearchEcho<'a>,
+}
+
+#[derive(Serialize)]
+struct SearchEcho<'a> {
+    q: Option<&'a str>,
+    filters: &'a Filters,
 }
 
 /// `GET /api/v1/docs/search`: ranked hits for a query, or every page (in path order)
 /// that the filters admit when there is none. `total` counts every match.
-pub fn search(snapshot: &Snapshot, params: &SearchParams) -> tantivy::Result<Value> {
-    let (results, total): (Vec<Value>, usize) = match &params.q {
-        Some(q) => {
-            let hits = snapshot.search(q, &params.filters, params.limit)?;
+pub fn search<'a>(
+    hits: &'a Hits<'a>,
+    snapshot: &'a Snapshot,
+    params: &'a SearchParams,
+) -> SearchAnswer<'a> {
+    let (results, total) = match &params.q {
+        Some(_) => {
             let results = hits
                 .top
                 .iter()
-                .map(
-                    |Hit {
-                         entry,
-                         score: s,
-                         snippet,
-                     }| result(entry, score(*s), snippet),
-                )
+                .map(|hit| SearchResult::of(hit.entry, score(hit.score), &hit.snippet))
                 .collect();
             (results, hits.total)
         }
         None => {
-            let admitted: Vec<&Entry> = snapshot
-                .entries
-                .iter()
-                .filter(|e| params.filters.admits(e))
-                .collect();
+            let mut admitted = snapshot.entries.iter().filter(|e| params.filters.admits(e));
             let results = admitted
-                .iter()
+                .by_ref()
                 .take(params.limit)
-                .map(|e| result(e, 0.0, &e.summary))
-                .collect();
-            (results, admitted.len())
+                .map(|e| SearchResult::of(e, 0.0, &e.summary))
+                .collect::<Vec<_>>();
+            let total = results.len() + admitted.count();
+            (results, total)
         }
     };
-    Ok(json!({
-        "success": true,
-        "total": total,
-        "results": results,
-        "query": {"q": params.q, "filters": params.filters},
-    }))
+    SearchAnswer {
+        success: true,
+        total,
+        results,
+        query: SearchEcho {
+            q: params.q.as_deref(),
+            filters: &params.filters,
+        },
+    }
 }
 
-/// `GET /api/v1/docs/search-hybrid`, answered by the lexical index alone. A search that
-/// fails answers with no results: the dashboard offers no fallback for a 500.
-pub fn hybrid(snapshot: &Snapshot, params: &HybridParams, indexing: bool) -> Value {
-    let hits = snapshot
+/// The hits of `/search`'s query; none without one.
+pub fn search_hits<'a>(snapshot: &'a Snapshot, params: &SearchParams) -> tantivy::Result<Hits<'a>> {
+    match &params.q {
+        Some(q) => snapshot.search(q, &params.filters, params.limit),
+        None => Ok(Hits::default()),
+    }
+}
+
+#[derive(Serialize)]
+struct HybridResult<'a> {
+    title: &'a str,
+    url: &'a str,
+    path: &'a str,
+    snippet: &'a str,
+    score: f64,
+    source: &'static str,
+    components: Components,
+    tags: &'a [String],
+    domain: &'a str,
+    #[serde(rename = "type")]
+    doc_type: &'a str,
+    status: &'a str,
+}
+
+#[derive(Serialize)]
+struct Components {
+    semantic: bool,
+    lexical: bool,
+}
+
+#[derive(Serialize)]
+pub struct HybridAnswer<'a> {
+    success: bool,
+    total: usize,
+    results: Vec<HybridResult<'a>>,
+    query: &'a str,
+    alpha: f64,
+    collection: &'a str,
+    indexing: bool,
+}
+
+/// The hits of `/search-hybrid`. A search that fails answers with no results: the
+/// dashboard offers no fallback for a 500.
+pub fn hybrid_hits<'a>(snapshot: &'a Snapshot, params: &HybridParams) -> Hits<'a> {
+    snapshot
         .search(&params.q, &params.filters, params.limit)
         .unwrap_or_else(|e| {
             tracing::error!(error = %e, "hybrid docs search failed");
             Hits::default()
-        });
-    let results: Vec<Value> = hits
+        })
+}
+
+/// `GET /api/v1/docs/search-hybrid`, answered by the lexical index alone.
+pub fn hybrid<'a>(
+    hits: &'a Hits<'a>,
+    params: &'a HybridParams,
+    indexing: bool,
+) -> HybridAnswer<'a> {
+    let results = hits
         .top
         .iter()
         .map(
@@ -93,32 +174,33 @@ pub fn hybrid(snapshot: &Snapshot, params: &HybridParams, indexing: bool) -> Val
                  entry,
                  score: s,
                  snippet,
-             }| {
-                json!({
-                    "title": entry.title,
-                    "url": entry.url,
-                    "path": entry.path,
-                    "snippet": snippet,
-                    "score": score(*s),
-                    "source": "lexical",
-                    "components": {"semantic": false, "lexical": true},
-                    "tags": entry.tags,
-                    "domain": entry.domain,
-                    "type": entry.doc_type,
-                    "status": entry.status,
-                })
+             }| HybridResult {
+                title: &entry.title,
+                url: &entry.url,
+                path: &entry.path,
+                snippet,
+                score: score(*s),
+                source: "lexical",
+                components: Components {
+                    semantic: false,
+                    lexical: true,
+                },
+                tags: &entry.tags,
+                domain: &entry.domain,
+                doc_type: &entry.doc_type,
+                status: &entry.status,
             },
         )
         .collect();
-    json!({
-        "success": true,
-        "total": hits.total,
-        "results": results,
-        "query": params.q,
-        "alpha": params.alpha,
-        "collection": params.collection,
-        "indexing": indexing,
-    })
+    HybridAnswer {
+        success: true,
+        total: hits.total,
+        results,
+        query: &params.q,
+        alpha: params.alpha,
+        collection: &params.collection,
+        indexing,
+    }
 }
 
 /// `GET /api/v1/docs/facets`: counts over what the query and filters match.

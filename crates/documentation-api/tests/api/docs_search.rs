@@ -126,6 +126,26 @@ async fn a_typo_still_finds_the_page() {
     assert_eq!(reply["total"], 0, "{}", reply.text);
 }
 
+/// `o` is on the proxy page and not on the sync page: a query's stop words neither
+/// require nor admit a page, in search and facets alike.
+#[tokio::test]
+async fn stop_words_do_not_decide_what_matches() {
+    let corpus = corpus();
+    let app = spawn_indexed(&corpus, &[]).await;
+    let reply = app.get("/api/v1/docs/search?q=o%20checkpoint").await;
+    assert_eq!(titles(&reply), ["Sync worker"], "{}", reply.text);
+    assert_eq!(reply["total"], 1);
+    let facets = app.get("/api/v1/docs/facets?q=o%20checkpoint").await;
+    assert_eq!(facets["total"], 1, "{}", facets.text);
+    // A query of stop words only is searched by them.
+    let reply = app.get("/api/v1/docs/search?q=o%20a").await;
+    assert!(
+        titles(&reply).contains(&"Proxy limits".to_string()),
+        "{}",
+        reply.text
+    );
+}
+
 #[tokio::test]
 async fn filters_and_facets_agree() {
     let corpus = corpus();
