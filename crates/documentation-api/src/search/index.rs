@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use tantivy::collector::{Count, DocSetCollector, TopDocs};
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
@@ -21,6 +21,8 @@ use tantivy::{
 };
 
 use super::analysis::{self, EXACT, STEM};
+use super::facets::{FacetIds, FacetTable};
+use super::matches::PageOrdinals;
 use super::query::Filters;
 use super::snippet::{self, Tokens, Vocabulary};
 use crate::corpus::Page;
@@ -54,6 +56,7 @@ pub struct Entry {
     pub url: String,
     text: String,
     tokens: Tokens,
+    pub facets: FacetIds,
 }
 
 impl Entry {
@@ -61,9 +64,11 @@ impl Entry {
         page: &Page,
         analyzer: &mut tantivy::tokenizer::TextAnalyzer,
         vocabulary: &mut Vocabulary,
+        facets: &mut FacetTable,
     ) -> Self {
         Self {
             tokens: Tokens::of(&page.text, analyzer, vocabulary),
+            facets: facets.ids(&page.domain, &page.doc_type, &page.status, &page.tags),
             id: page.id.clone(),
             title: page.title.clone(),
             domain: page.domain.clone(),
@@ -94,6 +99,7 @@ pub struct Snapshot {
     reader: IndexReader,
     fields: Fields,
     vocabulary: Vocabulary,
+    pub facets: FacetTable,
     /// The facets of every page (the dashboard's first call), counted once.
     all_facets: OnceLock<Value>,
 }
@@ -165,14 +171,16 @@ impl Snapshot {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         let mut vocabulary = Vocabulary::default();
+        let mut facets = FacetTable::default();
         let mut analyzer = analysis::exact();
         let entries = pages
             .iter()
-            .map(|page| Entry::of(page, &mut analyzer, &mut vocabulary))
+            .map(|page| Entry::of(page, &mut analyzer, &mut vocabulary, &mut facets))
             .collect();
         Ok(Self {
             entries,
             vocabulary,
+            facets,
             reader,
             fields,
             all_facets: OnceLock::new(),
@@ -219,10 +227,12 @@ impl Snapshot {
         let words = analysis::query_words(text);
         let searcher = self.reader.searcher();
         for query in self.relaxations(&words, filters) {
-            let docs = searcher.search(&query, &DocSetCollector)?;
-            if !docs.is_empty() {
-                let addresses: Vec<DocAddress> = docs.into_iter().collect();
-                return self.entries_of(&searcher, &addresses);
+            let ordinals = searcher.search(&query, &PageOrdinals)?;
+            if !ordinals.is_empty() {
+                return Ok(ordinals
+                    .into_iter()
+                    .filter_map(|ord| self.entries.get(ord as usize))
+                    .collect());
             }
         }
         Ok(Vec::new())
@@ -345,12 +355,13 @@ impl Snapshot {
         searcher: &Searcher,
         addresses: &[DocAddress],
     ) -> tantivy::Result<Vec<&Entry>> {
-        let mut columns = HashMap::new();
+        let mut columns = Vec::new();
+        columns.resize_with(searcher.segment_readers().len(), || None);
         let mut entries = Vec::with_capacity(addresses.len());
         for address in addresses {
-            let column = match columns.entry(address.segment_ord) {
-                std::collections::hash_map::Entry::Occupied(column) => column.into_mut(),
-                std::collections::hash_map::Entry::Vacant(slot) => slot.insert(
+            let column = match &mut columns[address.segment_ord as usize] {
+                Some(column) => column,
+                slot => slot.insert(
                     searcher
                         .segment_reader(address.segment_ord)
                         .fast_fields()

@@ -8,7 +8,9 @@
 
 pub mod analysis;
 pub mod content;
+pub mod facets;
 pub mod index;
+mod matches;
 pub mod query;
 pub mod snippet;
 pub mod views;

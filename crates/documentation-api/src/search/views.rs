@@ -1,7 +1,5 @@
 //! The docs-search answers, in the keys the dashboard reads.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -206,51 +204,40 @@ pub fn hybrid<'a>(
 /// `GET /api/v1/docs/facets`: counts over what the query and filters match.
 pub fn facets(snapshot: &Snapshot, params: &FacetParams) -> tantivy::Result<Value> {
     if params.q.is_none() && params.filters.is_empty() {
-        let counted =
-            snapshot.all_facets(|entries| facet_counts(&entries.iter().collect::<Vec<_>>()));
+        let counted = snapshot.all_facets(|entries| facet_counts(snapshot, entries.iter()));
         let mut body = counted.clone();
         body["query"] = json!({"q": null, "filters": {}});
         return Ok(body);
     }
-    let entries: Vec<&Entry> = match &params.q {
-        Some(q) => snapshot.matching(q, &params.filters)?,
-        None => snapshot
-            .entries
-            .iter()
-            .filter(|e| params.filters.admits(e))
-            .collect(),
+    let mut body = match &params.q {
+        Some(q) => facet_counts(snapshot, snapshot.matching(q, &params.filters)?.into_iter()),
+        None => facet_counts(
+            snapshot,
+            snapshot.entries.iter().filter(|e| params.filters.admits(e)),
+        ),
     };
-    let mut body = facet_counts(&entries);
     body["query"] = json!({"q": params.q, "filters": params.filters});
     Ok(body)
 }
 
-fn facet_counts(entries: &[&Entry]) -> Value {
+fn facet_counts<'e>(snapshot: &Snapshot, entries: impl Iterator<Item = &'e Entry>) -> Value {
+    let counts = snapshot.facets.count(entries.map(|e| &e.facets), TOP_TAGS);
+    let listed = |values: Vec<(&str, usize)>| -> Value {
+        values
+            .into_iter()
+            .map(|(value, count)| json!({"value": value, "count": count}))
+            .collect()
+    };
     json!({
         "success": true,
-        "total": entries.len(),
+        "total": counts.total,
         "facets": {
-            "domains": counts(entries.iter().map(|e| e.domain.as_str()), usize::MAX),
-            "types": counts(entries.iter().map(|e| e.doc_type.as_str()), usize::MAX),
-            "tags": counts(entries.iter().flat_map(|e| e.tags.iter().map(String::as_str)), TOP_TAGS),
-            "statuses": counts(entries.iter().map(|e| e.status.as_str()), usize::MAX),
+            "domains": listed(counts.domains),
+            "types": listed(counts.types),
+            "tags": listed(counts.tags),
+            "statuses": listed(counts.statuses),
         },
     })
-}
-
-/// `[{value, count}]`, most frequent first, then by value.
-fn counts<'a>(values: impl Iterator<Item = &'a str>, keep: usize) -> Value {
-    let mut counts: HashMap<&str, usize> = HashMap::new();
-    for value in values {
-        *counts.entry(value).or_default() += 1;
-    }
-    let mut counts: Vec<(&str, usize)> = counts.into_iter().collect();
-    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    counts.truncate(keep);
-    counts
-        .into_iter()
-        .map(|(value, count)| json!({"value": value, "count": count}))
-        .collect()
 }
 
 /// `GET /api/v1/docs/suggest`: titles that start like the query.
