@@ -38,6 +38,21 @@ pub async fn fresh_schema(prefix: &str) -> TestSchema {
     }
 }
 
+/// A session of its own on `url`, inside a transaction, for a test to hold rows with.
+/// It waits 30 s before looking for deadlocks, so in a deadlock with the service (whose
+/// sessions look after 1 s) the service's transaction is the one rolled back.
+pub async fn open_transaction(url: &str) -> sqlx::PgConnection {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.expect("postgres");
+    for statement in ["SET deadlock_timeout = '30s'", "BEGIN"] {
+        sqlx::query(statement)
+            .execute(&mut conn)
+            .await
+            .expect(statement);
+    }
+    conn
+}
+
 /// Returns once some other session waits for a lock `conn` holds (or panics after 5 s):
 /// how a test knows the service's transaction has reached the row it holds.
 pub async fn wait_until_blocking(conn: &mut sqlx::PgConnection) {

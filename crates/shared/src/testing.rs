@@ -9,7 +9,9 @@ use axum::http::Method;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-pub use shared_db::testing::{TestSchema, fresh_schema, postgres_url, wait_until_blocking};
+pub use shared_db::testing::{
+    TestSchema, fresh_schema, open_transaction, postgres_url, wait_until_blocking,
+};
 
 use crate::App;
 use crate::openapi::{OpenApiDoc, compare_routes};

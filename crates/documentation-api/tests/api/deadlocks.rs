@@ -3,7 +3,6 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
 use crate::helpers::{Backend, spawn};
@@ -34,17 +33,7 @@ mod a_deadlocked_delete_is_run_again {
             .parse()
             .expect("uuid");
 
-        let mut other = PgConnection::connect(&app.database_url)
-            .await
-            .expect("postgres");
-        sqlx::query("SET deadlock_timeout = '30s'")
-            .execute(&mut other)
-            .await
-            .expect("set");
-        sqlx::query("BEGIN")
-            .execute(&mut other)
-            .await
-            .expect("begin");
+        let mut other = shared::testing::open_transaction(&app.database_url).await;
         sqlx::query("SELECT 1 FROM documentation_ideas WHERE id = $1 FOR UPDATE")
             .bind(idea_id)
             .execute(&mut other)

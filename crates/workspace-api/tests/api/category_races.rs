@@ -5,7 +5,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sqlx::{Connection, PgConnection};
+use sqlx::PgConnection;
 use tokio::task::JoinSet;
 
 use crate::both_backends;
@@ -112,18 +112,7 @@ mod a_deadlocked_rename_is_run_again {
         create_category(&app, "zeta").await;
         let audit_before = app.count_rows("workspace_audit_log").await;
 
-        let mut other = PgConnection::connect(&app.database_url)
-            .await
-            .expect("postgres");
-        // The rename, waiting first, is the one whose check finds the cycle.
-        sqlx::query("SET deadlock_timeout = '30s'")
-            .execute(&mut other)
-            .await
-            .expect("set");
-        sqlx::query("BEGIN")
-            .execute(&mut other)
-            .await
-            .expect("begin");
+        let mut other = shared::testing::open_transaction(&app.database_url).await;
         lock(&mut other, "zeta").await;
 
         let rename = app
