@@ -161,6 +161,25 @@ impl AuditEntry {
             at,
         )
     }
+
+    /// The row of a delete: the entity as it was.
+    pub fn delete(
+        entity: Entity,
+        entity_id: Uuid,
+        before: Value,
+        meta: &RequestMeta,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self::record(
+            entity,
+            entity_id,
+            Action::Delete,
+            Some(before),
+            None,
+            meta,
+            at,
+        )
+    }
 }
 
 /// `GET /api/v1/audit`'s filters, echoed back as `filters`.

@@ -229,15 +229,7 @@ impl Documentation {
             async |tx| {
                 let current = tx.file(id).await?.ok_or(Error::NotFound(Entity::File))?;
                 tx.delete_file(id).await?;
-                let audit = AuditEntry::record(
-                    Entity::File,
-                    id,
-                    Action::Delete,
-                    Some(image(&current)),
-                    None,
-                    meta,
-                    now(),
-                );
+                let audit = AuditEntry::delete(Entity::File, id, image(&current), meta, now());
                 Ok(Change::Made((), tx.record(&audit).await?))
             }
         })

@@ -118,15 +118,7 @@ impl Documentation {
             async |tx| {
                 let current = tx.idea(id).await?.ok_or(Error::NotFound(Entity::Idea))?;
                 tx.delete_idea(id).await?;
-                let audit = AuditEntry::record(
-                    Entity::Idea,
-                    id,
-                    Action::Delete,
-                    Some(image(&current)),
-                    None,
-                    meta,
-                    now(),
-                );
+                let audit = AuditEntry::delete(Entity::Idea, id, image(&current), meta, now());
                 Ok(Change::Made((), tx.record(&audit).await?))
             }
         })

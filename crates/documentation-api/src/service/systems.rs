@@ -99,15 +99,7 @@ impl Documentation {
                     .await?
                     .ok_or(Error::NotFound(Entity::System))?;
                 tx.delete_system(id).await?;
-                let audit = AuditEntry::record(
-                    Entity::System,
-                    id,
-                    Action::Delete,
-                    Some(image(&current)),
-                    None,
-                    meta,
-                    now(),
-                );
+                let audit = AuditEntry::delete(Entity::System, id, image(&current), meta, now());
                 Ok(Change::Made((), tx.record(&audit).await?))
             }
         })
