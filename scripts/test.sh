@@ -9,6 +9,16 @@ cd "$ROOT"
 # shellcheck source=scripts/lib/postgres.sh
 source scripts/lib/postgres.sh
 
+# One build from scratch: incremental caches would only add gigabytes to the disk it needs.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+# A cold run's target directory takes about 4 GiB; say so before the build, so a full disk
+# is named as the cause rather than found in a compiler error.
+free_gib=$(df -Pk "$ROOT" | awk 'NR == 2 { print int($4 / 1048576) }')
+echo "==> $free_gib GiB free on the disk of $ROOT (a cold run needs about 5)"
+if [ "$free_gib" -lt 5 ]; then
+  echo "WARNING: under 5 GiB free; the build may fail with 'No space left on device'"
+fi
+
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 
