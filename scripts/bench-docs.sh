@@ -64,6 +64,7 @@ PY
 }
 
 bench_ceiling
+bench_pacing >"$WORK/paced.lua"
 
 # json_field JSON PYTHON_EXPR -> the value of the expression over the parsed JSON `d`
 json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($2)" <<<"$1"; }
@@ -80,7 +81,7 @@ bench_size() {
     DOCUMENTATION_HEALTH_CHECK_INTERVAL_S=0 RATE_LIMIT_MAX=1000000 MIMALLOC_PURGE_DELAY=0 \
     "$BIN" >"$WORK/docs-$pages.log" 2>&1 &
   pid=$!
-  PIDS+=($pid)
+  PIDS+=("$pid")
   wait_ready "http://127.0.0.1:$port/ready" >/dev/null
   until stats=$(curl -fs "http://127.0.0.1:$port/api/v1/docs/stats") &&
     [ "$(json_field "$stats" 'd["stats"]["cacheValid"]')" = True ]; do sleep 0.05; done
@@ -91,14 +92,32 @@ bench_size() {
   echo "== $pages pages ($(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }') MiB of markdown)"
   echo "start-up to index built: ${built_ms} ms; reindex: $(json_field "$reindex" 'd["indexed"]["duration_ms"]') ms" \
     "(scan and index; the audit after it: not counted); RSS with the index loaded: $(rss_mib "$pid") MiB"
-  local base="http://127.0.0.1:$port/api/v1/docs"
-  run_wrk "search, one word" "$base/search?q=configuracao&limit=10"
-  run_wrk "search, three words" "$base/search?q=servico%20de%20sincronizacao&limit=10"
-  run_wrk "search, filtered" "$base/search?q=backup&domain=operations&status=active&tags=config&limit=10"
-  run_wrk "search-hybrid, one word" "$base/search-hybrid?q=checkpoint&limit=10"
-  run_wrk "facets, no query" "$base/facets"
-  run_wrk "facets, one word" "$base/facets?q=metrica"
-  run_wrk "suggest, prefix" "$base/suggest?q=conf"
+  local base="http://127.0.0.1:$port/api/v1/docs" pacing label url
+  local -a runs=(
+    "search, one word|$base/search?q=configuracao&limit=10"
+    "search, three words|$base/search?q=servico%20de%20sincronizacao&limit=10"
+    "search, filtered|$base/search?q=backup&domain=operations&status=active&tags=config&limit=10"
+    "search-hybrid, one word|$base/search-hybrid?q=checkpoint&limit=10"
+    "facets, no query|$base/facets"
+    "facets, one word|$base/facets?q=metrica"
+    "suggest, prefix|$base/suggest?q=conf"
+  )
+  for pacing in saturated paced; do
+    if [ "$pacing" = saturated ]; then
+      echo "-- 50 connections, saturated (requests back to back: latency is mostly the queue)"
+    else
+      echo "-- 50 connections at a fixed offered load (0-40 ms think time each): the latency targets' measure"
+    fi
+    for run in "${runs[@]}"; do
+      label=${run%%|*} url=${run#*|}
+      if [ "$pacing" = saturated ]; then
+        run_wrk "$label" "$url"
+      else
+        run_wrk "$label" "$url" -s "$WORK/paced.lua"
+      fi
+    done
+  done
+  cpu_per_request "search, one word (CPU)" "$pid" "$base/search?q=configuracao&limit=10"
   echo "RSS after the load: $(rss_mib "$pid") MiB"
   kill "$pid"
   wait "$pid" 2>/dev/null || true

@@ -71,12 +71,12 @@ bench_backend() {
     DOCUMENTATION_HEALTH_CHECK_INTERVAL_S=0 DOCUMENTATION_MAX_UPLOAD_BYTES=$((10 * MIB)) RATE_LIMIT_MAX=1000000 \
     "$BIN" >"$WORK/$name.log" 2>&1 &
   pid=$!
-  PIDS+=($pid)
+  PIDS+=("$pid")
   wait_ready "http://127.0.0.1:$port/ready" >/dev/null
   started=$(( ($(date +%s%N) - t0) / 1000000 ))
   sleep 0.5
   idle=$(rss_mib "$pid")
-  local priorities=(low medium high urgent) statuses=(backlog todo in_progress review done cancelled)
+  local priorities=(low medium high urgent) statuses=(backlog todo in_progress review "done" cancelled)
   for i in $(seq 1 100); do
     curl -fs -o /dev/null -X POST "http://127.0.0.1:$port/api/v1/systems" -H 'content-type: application/json' \
       -d "{\"name\":\"System $i\",\"type\":\"api\",\"url\":\"http://127.0.0.1:9/$i\",\"description\":\"Service number $i of the platform\",\"tags\":[\"bench\",\"load\"],\"owner\":\"team-$((i % 5))\"}"
@@ -107,7 +107,7 @@ bench_backend() {
   wait "${uploads[@]}"
   sleep 2
   after=$(rss_mib "$pid")
-  statuses_seen=$(for f in "$WORK/$name".upload.*; do echo "$(cat "$f")"; done | awk '{print $1}' | sort | uniq -c | tr -s ' ' | tr '\n' ',')
+  statuses_seen=$(awk '{print $1}' "$WORK/$name".upload.* | sort | uniq -c | tr -s ' ' | tr '\n' ',')
   echo "$name 8 x 5 MiB uploads at once: RSS ${before} MiB before, peak ${peak} MiB, ${after} MiB 2 s later (statuses:${statuses_seen%,})"
   out=$(upload "$port" "$WORK/fifty.pdf")
   echo "$name a 50 MiB upload with a 10 MiB limit: status ${out% *}, $(awk -v b="${out#* }" 'BEGIN { printf "%.1f", b / 1048576 }') MiB sent before the answer"

@@ -35,17 +35,10 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"url":"https://example.com","formats":["markdown"],"onlyMainContent":true}'
 LUA
 
-# The same request at a fixed offered load: each connection thinks 0-40 ms (20 ms on
-# average, drawn per request and per thread, so the 50 connections do not fire in step)
-# between requests, ~2,400 req/s in all. Below saturation, the difference to the direct
-# run is the time the proxy adds, not the queue that forms when wrk, proxy and fake
-# Firecrawl saturate the cores they share.
+# The same request at a fixed offered load (bench_pacing): below saturation, the
+# difference to the direct run is the time the proxy adds.
 cp "$WORK/scrape.lua" "$WORK/paced.lua"
-cat >>"$WORK/paced.lua" <<'LUA'
-function setup(thread) thread:set("seed", math.random(1, 1000000)) end
-function init(args) math.randomseed(seed) end
-function delay() return math.random(0, 40) end
-LUA
+bench_pacing >>"$WORK/paced.lua"
 
 # bench LABEL URL [CONNECTIONS] [SCRIPT] -> prints a line, sets P50 and P99 (ms)
 bench() {
@@ -62,7 +55,7 @@ bench() {
 
 FAKE_PORT=$(bench_free_port)
 FAKE_FIRECRAWL_PORT=$FAKE_PORT "$RELEASE/examples/fake_firecrawl" >"$WORK/fake.log" 2>&1 &
-PIDS+=($!)
+PIDS+=("$!")
 wait_ready "http://127.0.0.1:$FAKE_PORT/v0/health/readiness" >/dev/null
 
 PROXY_PORT=$(bench_free_port)
@@ -70,7 +63,7 @@ env -i PATH="$PATH" TRADINGSYSTEM_ROOT="$WORK" FIRECRAWL_PROXY_PORT="$PROXY_PORT
   FIRECRAWL_PROXY_BASE_URL="http://127.0.0.1:$FAKE_PORT" RATE_LIMIT_MAX=1000000 LOG_LEVEL=warn \
   "$RELEASE/firecrawl-proxy" >"$WORK/proxy.log" 2>&1 &
 PROXY_PID=$!
-PIDS+=($PROXY_PID)
+PIDS+=("$PROXY_PID")
 wait_ready "http://127.0.0.1:$PROXY_PORT/ready" >/dev/null || { cat "$WORK/proxy.log"; exit 1; }
 curl -fs -o /dev/null -X POST -H 'content-type: application/json' \
   -d '{"url":"https://example.com"}' "http://127.0.0.1:$PROXY_PORT/api/v1/scrape"
@@ -136,7 +129,7 @@ echo "== large answers: 8 concurrent scrapes of a 20 MiB page (a second fake Fir
 BIG_PORT=$(bench_free_port)
 FAKE_FIRECRAWL_PORT=$BIG_PORT FAKE_FIRECRAWL_MARKDOWN_BYTES=$((20 * 1024 * 1024)) \
   "$RELEASE/examples/fake_firecrawl" >"$WORK/fake-big.log" 2>&1 &
-PIDS+=($!)
+PIDS+=("$!")
 wait_ready "http://127.0.0.1:$BIG_PORT/v0/health/readiness" >/dev/null
 
 # large_answers LABEL [ENV=VALUE ...]: a fresh proxy with the given environment, its RSS
@@ -149,7 +142,7 @@ large_answers() {
     FIRECRAWL_PROXY_BASE_URL="http://127.0.0.1:$BIG_PORT" RATE_LIMIT_MAX=1000000 LOG_LEVEL=warn "$@" \
     "$RELEASE/firecrawl-proxy" >"$WORK/proxy-big.log" 2>&1 &
   pid=$!
-  PIDS+=($pid)
+  PIDS+=("$pid")
   wait_ready "http://127.0.0.1:$port/ready" >/dev/null || { cat "$WORK/proxy-big.log"; exit 1; }
   local idle
   idle=$(rss_mib "$pid")

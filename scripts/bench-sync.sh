@@ -26,7 +26,7 @@ BASE=${TEST_DATABASE_URL%/*}
 
 PORT=$(bench_free_port)
 FAKE_ROWS=$ROWS PORT=$PORT "$FAKE" >"$WORK/fake.log" 2>&1 &
-PIDS+=($!)
+PIDS+=("$!")
 wait_ready "http://127.0.0.1:$PORT/" >/dev/null
 
 # sync_run DB BATCH [args] -> "<summary JSON>\t<peak RSS KiB>"

@@ -63,7 +63,7 @@ bench_backend() {
   env -i PATH="$PATH" TRADINGSYSTEM_ROOT="$WORK" WORKSPACE_DATABASE_URL="$url" WORKSPACE_API_PORT="$port" \
     RATE_LIMIT_MAX=1000000 "$BIN" >"$WORK/$name.log" 2>&1 &
   local pid=$!
-  PIDS+=($pid)
+  PIDS+=("$pid")
   wait_ready "http://127.0.0.1:$port/ready" >/dev/null
   started=$(( ($(date +%s%N) - t0) / 1000000 ))
   sleep 0.5

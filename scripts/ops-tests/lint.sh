@@ -10,7 +10,8 @@ source scripts/lib/fleet.sh
 
 files=(scripts/start-all.sh scripts/stop-all.sh scripts/health-check-all.sh scripts/backup.sh scripts/restore.sh
   scripts/init-database.sh scripts/test.sh scripts/fuzz.sh docker/sync-schedule.sh
-  scripts/ops/common.sh scripts/lib/fleet.sh scripts/lib/postgres.sh scripts/ops-tests/*.sh)
+  scripts/ops/common.sh scripts/lib/fleet.sh scripts/lib/postgres.sh scripts/lib/bench.sh scripts/bench-*.sh
+  scripts/ops-tests/*.sh)
 if ! command -v shellcheck >/dev/null 2>&1; then
   echo "==> installing shellcheck"
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck; } >/dev/null 2>&1 || true

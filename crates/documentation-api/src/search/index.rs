@@ -4,7 +4,8 @@
 //! Fields: title, headings, summary and body stemmed (`pt_stem`), title and body again
 //! folded but unstemmed (`pt_exact`, so exact matches score on top of stemmed ones);
 //! domain, type, status and tags as raw terms for filters; the page's ordinal as a fast
-//! field, to find its metadata.
+//! field, read once into [`PageTable`]. The index is merged into one segment after it is
+//! written, so a query sets up its scorers once.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -12,34 +13,18 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
-use tantivy::schema::{
-    FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
-};
-use tantivy::{
-    DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, TantivyError, Term,
-};
+use tantivy::query::{BooleanQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::schema::{FAST, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions};
+use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, TantivyDocument, TantivyError, Term};
 
 use super::analysis::{self, EXACT, STEM};
 use super::facets::{FacetIds, FacetTable};
-use super::matches::PageOrdinals;
+use super::matches::{PageOrdinals, PageTable};
 use super::query::Filters;
+use super::ranking::{CorpusStatistics, EXACT_FIELDS, FIELD_BOOSTS, Fields};
 use super::snippet::{self, Tokens, Vocabulary};
 use crate::corpus::Page;
 
-/// Boosts: a title hit outranks a heading or summary hit, which outranks a body hit;
-/// each exact (unstemmed) hit adds to its stemmed one.
-const FIELD_BOOSTS: &[(&str, f32)] = &[
-    ("title", 3.0),
-    ("title_exact", 2.0),
-    ("headings", 1.5),
-    ("summary", 1.5),
-    ("body", 1.0),
-    ("body_exact", 0.5),
-];
-const EXACT_FIELDS: &[&str] = &["title_exact", "body_exact"];
-/// Typo tolerance: one edit, on words long enough for one edit not to be another word.
-const FUZZY_MIN_CHARS: usize = 5;
 const INDEX_MEMORY_BYTES: usize = 50_000_000;
 
 /// What search results and facets read of a page.
@@ -83,21 +68,12 @@ impl Entry {
     }
 }
 
-struct Fields {
-    by_name: HashMap<&'static str, Field>,
-    ord: Field,
-}
-
-impl Fields {
-    fn get(&self, name: &str) -> Field {
-        self.by_name[name]
-    }
-}
-
 pub struct Snapshot {
     pub entries: Vec<Entry>,
     reader: IndexReader,
     fields: Fields,
+    pages: PageTable,
+    statistics: CorpusStatistics,
     vocabulary: Vocabulary,
     pub facets: FacetTable,
     /// The facets of every page (the dashboard's first call), counted once.
@@ -141,8 +117,8 @@ impl Snapshot {
         for name in ["domain", "type", "status", "tag"] {
             by_name.insert(name, schema.add_text_field(name, STRING));
         }
-        let ord = schema.add_u64_field("ord", FAST);
-        let fields = Fields { by_name, ord };
+        let ord_field = schema.add_u64_field("ord", FAST);
+        let fields = Fields::new(by_name);
         let index = Index::create_in_ram(schema.build());
         analysis::register(&index);
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, INDEX_MEMORY_BYTES)?;
@@ -162,14 +138,22 @@ impl Snapshot {
             for tag in &page.tags {
                 doc.add_text(fields.get("tag"), tag);
             }
-            doc.add_u64(fields.ord, ord as u64);
+            doc.add_u64(ord_field, ord as u64);
             writer.add_document(doc)?;
         }
         writer.commit()?;
-        let reader = index
+        let segments = index.searchable_segment_ids()?;
+        if segments.len() > 1 {
+            writer.merge(&segments).wait()?;
+        }
+        writer.wait_merging_threads()?;
+        let reader: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        let searcher = reader.searcher();
+        let pages_table = PageTable::of(&searcher)?;
+        let statistics = CorpusStatistics::of(&searcher, &fields)?;
         let mut vocabulary = Vocabulary::default();
         let mut facets = FacetTable::default();
         let mut analyzer = analysis::exact();
@@ -177,12 +161,15 @@ impl Snapshot {
             .iter()
             .map(|page| Entry::of(page, &mut analyzer, &mut vocabulary, &mut facets))
             .collect();
+        vocabulary.group_by_stem();
         Ok(Self {
             entries,
             vocabulary,
             facets,
             reader,
             fields,
+            pages: pages_table,
+            statistics,
             all_facets: OnceLock::new(),
         })
     }
@@ -192,11 +179,14 @@ impl Snapshot {
     pub fn search(&self, text: &str, filters: &Filters, limit: usize) -> tantivy::Result<Hits<'_>> {
         let words = analysis::query_words(text);
         let searcher = self.reader.searcher();
-        // One pass counts every match and keeps the best `limit`.
+        // One pass counts every match and keeps the best `limit`: a count of its own
+        // would look up and open every term's postings a second time.
         let collector = (Count, TopDocs::with_limit(limit.max(1)).order_by_score());
+        let statistics = self.statistics.with(&searcher);
         let mut found = None;
-        for query in self.relaxations(&words, filters) {
-            let (total, top) = searcher.search(&query, &collector)?;
+        for query in self.fields.relaxations(&words, filters) {
+            let (total, top) =
+                searcher.search_with_statistics_provider(&query, &collector, &statistics)?;
             if total > 0 {
                 found = Some((total, top));
                 break;
@@ -205,11 +195,9 @@ impl Snapshot {
         let Some((total, top)) = found else {
             return Ok(Hits::default());
         };
-        let field = self.fields.get("body_exact");
-        let forms = snippet::forms(&searcher, field, &words)?;
-        let matching = self.vocabulary.ids(forms.iter().map(String::as_str));
+        let matching = self.vocabulary.matching(&words);
         let addresses: Vec<DocAddress> = top.iter().map(|(_, a)| *a).collect();
-        let entries = self.entries_of(&searcher, &addresses)?;
+        let entries = self.entries_of(&addresses)?;
         let top = top
             .into_iter()
             .zip(entries)
@@ -226,8 +214,8 @@ impl Snapshot {
     pub fn matching(&self, text: &str, filters: &Filters) -> tantivy::Result<Vec<&Entry>> {
         let words = analysis::query_words(text);
         let searcher = self.reader.searcher();
-        for query in self.relaxations(&words, filters) {
-            let ordinals = searcher.search(&query, &PageOrdinals)?;
+        for query in self.fields.relaxations(&words, filters) {
+            let ordinals = searcher.search(&query, &PageOrdinals(&self.pages))?;
             if !ordinals.is_empty() {
                 return Ok(ordinals
                     .into_iter()
@@ -236,27 +224,6 @@ impl Snapshot {
             }
         }
         Ok(Vec::new())
-    }
-
-    /// The queries tried in turn until one matches anything: every word required; then
-    /// words of five letters or more also one edit away; then any one word enough.
-    fn relaxations<'q>(
-        &'q self,
-        words: &'q [String],
-        filters: &'q Filters,
-    ) -> impl Iterator<Item = BooleanQuery> + 'q {
-        let steps = if words.is_empty() {
-            &[][..]
-        } else {
-            &[
-                (false, Occur::Must),
-                (true, Occur::Must),
-                (true, Occur::Should),
-            ][..]
-        };
-        steps
-            .iter()
-            .map(move |(fuzzy, occur)| self.query(words, *fuzzy, *occur, filters))
     }
 
     /// Titles whose words start with what was typed: every word but the last in full
@@ -285,7 +252,7 @@ impl Snapshot {
             &TopDocs::with_limit(limit.max(1) * 4).order_by_score(),
         )?;
         let addresses: Vec<DocAddress> = top.into_iter().map(|(_, a)| a).collect();
-        let mut entries = self.entries_of(&searcher, &addresses)?;
+        let mut entries = self.entries_of(&addresses)?;
         // A prefix match scores alike on every title: shorter titles are the closer ones.
         entries.sort_by(|a, b| {
             a.title
@@ -298,83 +265,17 @@ impl Snapshot {
         Ok(entries)
     }
 
-    fn query(
-        &self,
-        words: &[String],
-        fuzzy: bool,
-        occur: Occur,
-        filters: &Filters,
-    ) -> BooleanQuery {
-        let mut stem = analysis::stem();
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for word in words {
-            let stemmed = analysis::terms(&mut stem, word);
-            let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-            for (name, boost) in FIELD_BOOSTS {
-                let field = self.fields.get(name);
-                let exact = EXACT_FIELDS.contains(name);
-                let terms: &[String] = if exact {
-                    std::slice::from_ref(word)
-                } else {
-                    &stemmed
-                };
-                for text in terms {
-                    let term = Term::from_field_text(field, text);
-                    let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
-                    alternatives.push((
-                        Occur::Should,
-                        Box::new(BoostQuery::new(Box::new(query), *boost)),
-                    ));
-                }
-                if fuzzy && exact && word.chars().count() >= FUZZY_MIN_CHARS {
-                    let term = Term::from_field_text(field, word);
-                    let query = FuzzyTermQuery::new(term, 1, true);
-                    alternatives.push((
-                        Occur::Should,
-                        Box::new(BoostQuery::new(Box::new(query), boost * 0.5)),
-                    ));
-                }
-            }
-            clauses.push((occur, Box::new(BooleanQuery::new(alternatives))));
-        }
-        let mut query: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Must, Box::new(BooleanQuery::new(clauses)))];
-        for (name, value) in filters.terms() {
-            let term = Term::from_field_text(self.fields.get(name), value);
-            query.push((
-                Occur::Must,
-                Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
-            ));
-        }
-        BooleanQuery::new(query)
-    }
-
-    /// The pages of `addresses`, in their order: each segment's ordinal column opened once.
-    fn entries_of(
-        &self,
-        searcher: &Searcher,
-        addresses: &[DocAddress],
-    ) -> tantivy::Result<Vec<&Entry>> {
-        let mut columns = Vec::new();
-        columns.resize_with(searcher.segment_readers().len(), || None);
-        let mut entries = Vec::with_capacity(addresses.len());
-        for address in addresses {
-            let column = match &mut columns[address.segment_ord as usize] {
-                Some(column) => column,
-                slot => slot.insert(
-                    searcher
-                        .segment_reader(address.segment_ord)
-                        .fast_fields()
-                        .u64("ord")?,
-                ),
-            };
-            let entry = column
-                .first(address.doc_id)
-                .and_then(|ord| self.entries.get(ord as usize))
-                .ok_or_else(|| TantivyError::InternalError("a page without its ordinal".into()))?;
-            entries.push(entry);
-        }
-        Ok(entries)
+    /// The pages of `addresses`, in their order.
+    fn entries_of(&self, addresses: &[DocAddress]) -> tantivy::Result<Vec<&Entry>> {
+        addresses
+            .iter()
+            .map(|address| {
+                self.pages
+                    .page(*address)
+                    .and_then(|ord| self.entries.get(ord as usize))
+                    .ok_or_else(|| TantivyError::InternalError("a page without its ordinal".into()))
+            })
+            .collect()
     }
 
     /// The facets over every page, counted by `count` the first time.

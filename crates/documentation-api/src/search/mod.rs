@@ -12,6 +12,7 @@ pub mod facets;
 pub mod index;
 mod matches;
 pub mod query;
+mod ranking;
 pub mod snippet;
 pub mod views;
 mod watch;

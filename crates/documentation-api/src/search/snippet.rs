@@ -3,45 +3,64 @@
 //!
 //! tantivy's `SnippetGenerator` tokenizes a hit's whole text on every query; with ten or
 //! fifty hits a search spent most of its time there. So each page is tokenized once, at
-//! index time, into its words' ids (folded, unstemmed) and byte spans; a query turns its
-//! words, and the corpus's forms of their stems, into ids, and a snippet is a scan of
-//! integers.
+//! index time, into its words' ids (folded, unstemmed) and byte spans, and the corpus's
+//! words are grouped by stem; a query turns its words, and the words sharing their stems,
+//! into ids, and a snippet is a scan of integers.
 
 use std::collections::HashMap;
 
-use tantivy::Searcher;
-use tantivy::schema::Field;
 use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 
 use super::analysis;
 
 pub const SNIPPET_CHARS: usize = 200;
-/// Terms of the dictionary read after a stem when looking for its forms.
-const MAX_FORMS_PER_STEM: usize = 64;
 /// How far before its first match a snippet may start, to show the match in context.
 const LEAD_BYTES: usize = 40;
 
-/// Every folded word of the corpus, numbered.
+/// Every folded word of the corpus, numbered, and the words of each stem.
 #[derive(Default)]
-pub struct Vocabulary(HashMap<Box<str>, u32>);
+pub struct Vocabulary {
+    ids: HashMap<Box<str>, u32>,
+    by_stem: HashMap<Box<str>, Vec<u32>>,
+}
 
 impl Vocabulary {
     fn intern(&mut self, word: &str) -> u32 {
-        if let Some(id) = self.0.get(word) {
+        if let Some(id) = self.ids.get(word) {
             return *id;
         }
-        let id = self.0.len() as u32;
-        self.0.insert(word.into(), id);
+        let id = self.ids.len() as u32;
+        self.ids.insert(word.into(), id);
         id
     }
 
-    /// The ids of `words` known to the corpus: a handful, so a slice searched in
-    /// order beats hashing every token of every hit.
-    pub fn ids<'a>(&self, words: impl IntoIterator<Item = &'a str>) -> Vec<u32> {
-        let mut ids: Vec<u32> = words
-            .into_iter()
-            .filter_map(|w| self.0.get(w).copied())
-            .collect();
+    /// Groups the words by their stem, once every page has been read.
+    pub fn group_by_stem(&mut self) {
+        let mut stem = analysis::stem();
+        self.by_stem.clear();
+        for (word, id) in &self.ids {
+            if let [stemmed] = analysis::terms(&mut stem, word).as_slice() {
+                self.by_stem
+                    .entry(stemmed.as_str().into())
+                    .or_default()
+                    .push(*id);
+            }
+        }
+    }
+
+    /// The ids of the words snippets highlight for a query's `words`: each word as
+    /// typed, and every word of the corpus that shares its stem (`configurações` for
+    /// `configuracao`). A handful, so a slice searched in order beats hashing every
+    /// token of every hit.
+    pub fn matching(&self, words: &[String]) -> Vec<u32> {
+        let mut stem = analysis::stem();
+        let mut ids = Vec::new();
+        for word in words {
+            ids.extend(self.ids.get(word.as_str()).copied());
+            for stemmed in analysis::terms(&mut stem, word) {
+                ids.extend(self.by_stem.get(stemmed.as_str()).into_iter().flatten());
+            }
+        }
         ids.sort_unstable();
         ids.dedup();
         ids
@@ -72,51 +91,14 @@ impl Tokens {
     }
 }
 
-/// The words snippets highlight: each word as typed, and every form in the corpus
-/// that shares its stem (`configurações` for `configuracao`), read from the term
-/// dictionary after the stem.
-pub fn forms(searcher: &Searcher, field: Field, words: &[String]) -> tantivy::Result<Vec<String>> {
-    let mut stem = analysis::stem();
-    let mut forms: Vec<String> = words.to_vec();
-    for word in words {
-        for stemmed in analysis::terms(&mut stem, word) {
-            for segment in searcher.segment_readers() {
-                let inverted = segment.inverted_index(field)?;
-                let mut stream = inverted
-                    .terms()
-                    .range()
-                    .ge(stemmed.as_bytes())
-                    .into_stream()?;
-                let mut read = 0;
-                while read < MAX_FORMS_PER_STEM && stream.advance() {
-                    read += 1;
-                    let Ok(form) = std::str::from_utf8(stream.key()) else {
-                        continue;
-                    };
-                    if !form.starts_with(stemmed.as_str()) {
-                        break;
-                    }
-                    if !forms.iter().any(|f| f == form)
-                        && analysis::terms(&mut stem, form) == [stemmed.as_str()]
-                    {
-                        forms.push(form.to_string());
-                    }
-                }
-            }
-        }
-    }
-    Ok(forms)
-}
-
 /// The snippet of `text` for the words `matching`; `None` when none occurs in it.
 pub fn render(text: &str, tokens: &Tokens, matching: &[u32]) -> Option<String> {
-    let hits: Vec<(u32, usize, usize)> = tokens
-        .ids
-        .iter()
-        .zip(tokens.spans.iter())
-        .filter(|(id, _)| matching.contains(id))
-        .map(|(id, (from, to))| (*id, *from as usize, *to as usize))
-        .collect();
+    let mut hits: Vec<(u32, usize, usize)> = Vec::new();
+    for (id, (from, to)) in tokens.ids.iter().zip(tokens.spans.iter()) {
+        if matching.contains(id) {
+            hits.push((*id, *from as usize, *to as usize));
+        }
+    }
     if hits.is_empty() {
         return None;
     }
@@ -182,14 +164,33 @@ impl Snippet {
         }
     }
 
+    /// `text`'s words, each run of whitespace (as `char::is_whitespace` has it) one
+    /// space. ASCII, nearly all of it, is told apart by its byte alone.
     fn text(&mut self, text: &str) {
-        for (i, word) in text.split(|c: char| c.is_whitespace()).enumerate() {
-            if i > 0 {
+        let bytes = text.as_bytes();
+        let mut word_from = None;
+        let mut at = 0;
+        while at < bytes.len() {
+            let (width, space) = match bytes[at] {
+                b' ' | b'\t'..=b'\r' => (1, true),
+                0..0x80 => (1, false),
+                _ => text[at..]
+                    .chars()
+                    .next()
+                    .map_or((1, false), |c| (c.len_utf8(), c.is_whitespace())),
+            };
+            if space {
+                if let Some(from) = word_from.take() {
+                    self.word(&text[from..at]);
+                }
                 self.space = true;
+            } else if word_from.is_none() {
+                word_from = Some(at);
             }
-            if !word.is_empty() {
-                self.word(word);
-            }
+            at += width;
+        }
+        if let Some(from) = word_from {
+            self.word(&text[from..]);
         }
     }
 
@@ -261,7 +262,8 @@ mod tests {
             + &"Filler words here. ".repeat(20);
         let mut vocabulary = Vocabulary::default();
         let tokens = Tokens::of(&text, &mut analysis::exact(), &mut vocabulary);
-        let matching = vocabulary.ids(["configuracoes", "configuracao"]);
+        vocabulary.group_by_stem();
+        let matching = vocabulary.matching(&["configuracao".to_string()]);
         let snippet = render(&text, &tokens, &matching).expect("a match");
         assert!(
             snippet.contains(
@@ -270,6 +272,14 @@ mod tests {
             "{snippet}"
         );
         assert!(snippet.chars().count() <= SNIPPET_CHARS + 40, "{snippet}");
-        assert!(render(&text, &tokens, &vocabulary.ids(["absent"])).is_none());
+        let absent = vocabulary.matching(&["absent".to_string()]);
+        assert!(absent.is_empty());
+        assert!(render(&text, &tokens, &absent).is_none());
+    }
+
+    #[test]
+    fn every_run_of_whitespace_is_one_space() {
+        let text = "  Porta\u{a0}\u{a0}3400\t\x0b\r\n de <api>\u{3000}ação  ";
+        assert_eq!(leading(text), "Porta 3400 de &lt;api&gt; ação");
     }
 }
