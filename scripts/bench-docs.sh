@@ -54,7 +54,7 @@ for i in range(pages):
     body = []
     for section in range(3):
         body.append("## " + words(3))
-        body.append(words(45) + ".")
+        body.append(words(75) + ".")
     with open(os.path.join(directory, f"page-{i}.md"), "w") as f:
         f.write(f"---\ntitle: {title}\nsummary: {words(12)}\n"
                 f"domain: {area}\ntype: {rng.choice(types)}\nstatus: {rng.choice(statuses)}\n"
@@ -73,7 +73,7 @@ bench_size() {
   local pages=$1 dir port pid t0 built_ms stats reindex bytes
   dir="$WORK/corpus-$pages"
   corpus "$dir" "$pages"
-  bytes=$(du -sb "$dir" | awk '{print $1}')
+  bytes=$(find "$dir" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')
   port=$(bench_free_port)
   t0=$(date +%s%N)
   env -i PATH="$PATH" TRADINGSYSTEM_ROOT="$WORK" DOCUMENTATION_DATABASE_URL="sqlite://$WORK/bench-$pages.db" \
